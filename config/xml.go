@@ -1,0 +1,233 @@
+package config
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// node is one XML element of a web.config, with the line of its start tag and
+// of each attribute, so that every diagnostic can name the line it is about.
+type node struct {
+	name     string // local name, as written
+	line     int
+	attrs    []attr
+	children []*node
+}
+
+type attr struct {
+	name  string // as written, including any prefix ("xdt:Transform")
+	value string
+	line  int
+	ns    bool // the attribute has a namespace prefix or is a namespace declaration
+}
+
+// lookup returns the attribute with the given name; IIS attribute names are
+// case-sensitive, as are ours.
+func (n *node) lookup(name string) (attr, bool) {
+	for _, a := range n.attrs {
+		if a.name == name {
+			return a, true
+		}
+	}
+	return attr{}, false
+}
+
+// maxFileSize bounds what Parse reads. IIS refuses web.config files above
+// 250 KB by default; 4 MiB leaves room for generous files and stops a
+// mistaken path (a log, a binary) from being read whole.
+const maxFileSize = 4 << 20
+
+// readDocument decodes a web.config into a tree. Errors are *Diagnostic values
+// that name the line (for malformed XML, the line the decoder stopped at).
+func readDocument(r io.Reader, file string) (*node, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
+	if err != nil {
+		return nil, &Diagnostic{File: file, Message: fmt.Sprintf("read: %v", err)}
+	}
+	if len(data) > maxFileSize {
+		return nil, &Diagnostic{File: file, Message: fmt.Sprintf("file is larger than %d bytes; is this a web.config?", maxFileSize)}
+	}
+	data, err = toUTF8(data)
+	if err != nil {
+		return nil, &Diagnostic{File: file, Line: 1, Message: err.Error()}
+	}
+	lines := newLineIndex(data)
+
+	d := xml.NewDecoder(bytes.NewReader(data))
+	// The bytes are UTF-8 by now, whatever the declaration says.
+	d.CharsetReader = func(label string, input io.Reader) (io.Reader, error) {
+		switch strings.ToLower(label) {
+		case "utf-16", "utf-16le", "utf-16be", "unicode", "us-ascii", "ascii", "iso-8859-1", "latin1":
+			return input, nil
+		}
+		return nil, fmt.Errorf("encoding %q is not supported (save the file as UTF-8)", label)
+	}
+
+	var root *node
+	var stack []*node
+	for {
+		start := d.InputOffset()
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			line, _ := d.InputPos()
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				line = se.Line
+				err = errors.New(se.Msg)
+			}
+			return nil, &Diagnostic{File: file, Line: line, Message: "malformed XML: " + err.Error()}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			end := d.InputOffset()
+			n := &node{name: t.Name.Local, line: lines.at(start)}
+			positions := attrOffsets(data[start:end])
+			for _, a := range t.Attr {
+				name := a.Name.Local
+				isNS := a.Name.Space != "" || name == "xmlns"
+				if a.Name.Space != "" && a.Name.Space != "xmlns" {
+					name = a.Name.Space + ":" + a.Name.Local
+				}
+				line := n.line
+				if off, ok := positions[a.Name.Local]; ok {
+					line = lines.at(start + int64(off))
+				}
+				if _, dup := n.lookup(name); dup && !isNS {
+					return nil, &Diagnostic{File: file, Line: line, Element: n.name, Attribute: name,
+						Message: "malformed XML: attribute given twice"}
+				}
+				n.attrs = append(n.attrs, attr{name: name, value: a.Value, line: line, ns: isNS})
+			}
+			if len(stack) == 0 {
+				if root != nil {
+					return nil, &Diagnostic{File: file, Line: n.line, Message: "malformed XML: more than one root element"}
+				}
+				root = n
+			} else {
+				parent := stack[len(stack)-1]
+				parent.children = append(parent.children, n)
+			}
+			stack = append(stack, n)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if root == nil {
+		return nil, &Diagnostic{File: file, Line: 1, Message: "no XML element found; want <configuration>"}
+	}
+	return root, nil
+}
+
+// attrOffsets returns the byte offset of each attribute name within the raw
+// start tag tag ("<name a="1" b='2'>"), keyed by local name. The decoder has
+// already checked the tag's syntax, so this scan only needs to find names.
+func attrOffsets(tag []byte) map[string]int {
+	offsets := make(map[string]int)
+	i := 1 // past '<'
+	for i < len(tag) && !isXMLSpace(tag[i]) && tag[i] != '>' && tag[i] != '/' {
+		i++
+	}
+	for i < len(tag) {
+		for i < len(tag) && isXMLSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) || tag[i] == '>' || tag[i] == '/' {
+			break
+		}
+		nameStart := i
+		for i < len(tag) && tag[i] != '=' && !isXMLSpace(tag[i]) {
+			i++
+		}
+		name := string(tag[nameStart:i])
+		if colon := strings.IndexByte(name, ':'); colon >= 0 {
+			name = name[colon+1:]
+		}
+		if _, seen := offsets[name]; !seen {
+			offsets[name] = nameStart
+		}
+		for i < len(tag) && tag[i] != '"' && tag[i] != '\'' {
+			i++
+		}
+		if i >= len(tag) {
+			break
+		}
+		quote := tag[i]
+		i++
+		for i < len(tag) && tag[i] != quote {
+			i++
+		}
+		i++
+	}
+	return offsets
+}
+
+func isXMLSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// lineIndex maps byte offsets to 1-based line numbers.
+type lineIndex []int // offsets of the first byte of each line after the first
+
+func newLineIndex(data []byte) lineIndex {
+	var idx lineIndex
+	for i, b := range data {
+		if b == '\n' {
+			idx = append(idx, i+1)
+		}
+	}
+	return idx
+}
+
+func (idx lineIndex) at(offset int64) int {
+	return sort.Search(len(idx), func(i int) bool { return int64(idx[i]) > offset }) + 1
+}
+
+// toUTF8 strips a byte-order mark and converts UTF-16 (which Windows tools
+// sometimes write) and Latin-1 declared files to UTF-8.
+func toUTF8(data []byte) ([]byte, error) {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
+		return data[3:], nil
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		return fromUTF16(data[2:], false)
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		return fromUTF16(data[2:], true)
+	}
+	if utf8.Valid(data) {
+		return data, nil
+	}
+	// Not UTF-8: honour a Latin-1 declaration, the only 8-bit one IIS files
+	// use in practice. Anything else is an error that says how to fix it.
+	head := strings.ToLower(string(data[:min(len(data), 100)]))
+	if strings.Contains(head, "iso-8859-1") || strings.Contains(head, "latin1") {
+		var b strings.Builder
+		for _, c := range data {
+			b.WriteRune(rune(c))
+		}
+		return []byte(b.String()), nil
+	}
+	return nil, errors.New("file is not valid UTF-8 (save it as UTF-8)")
+}
+
+func fromUTF16(data []byte, bigEndian bool) ([]byte, error) {
+	if len(data)%2 != 0 {
+		return nil, errors.New("file starts with a UTF-16 byte-order mark but has an odd length")
+	}
+	units := make([]uint16, len(data)/2)
+	for i := range units {
+		if bigEndian {
+			units[i] = uint16(data[2*i])<<8 | uint16(data[2*i+1])
+		} else {
+			units[i] = uint16(data[2*i+1])<<8 | uint16(data[2*i])
+		}
+	}
+	return []byte(string(utf16.Decode(units))), nil
+}

@@ -1,0 +1,3 @@
+module github.com/roosthq/roost
+
+go 1.26.0
