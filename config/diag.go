@@ -2,7 +2,10 @@ package config
 
 import (
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // A Diagnostic is one problem found in a web.config: an error that makes the
@@ -61,4 +64,24 @@ func (e *Error) Unwrap() []error {
 		errs[i] = d
 	}
 	return errs
+}
+
+// quoted formats a value from web.config for a message: with %q it is put
+// in double quotes as written when it can be read back that way, so that a
+// Windows path shows as "C:\app" and not "C:\\app".
+type quoted string
+
+func (q quoted) Format(f fmt.State, verb rune) {
+	s := string(q)
+	if verb != 'q' {
+		io.WriteString(f, s)
+		return
+	}
+	for _, r := range s {
+		if r == '"' || !unicode.IsPrint(r) {
+			io.WriteString(f, strconv.Quote(s))
+			return
+		}
+	}
+	io.WriteString(f, `"`+s+`"`)
 }

@@ -30,17 +30,17 @@ func (p *Process) LookPath() (string, error) {
 			if err := checkExecutable(cand); err == nil {
 				return cand, nil
 			} else if !errors.Is(err, fs.ErrNotExist) {
-				return "", fmt.Errorf("processPath %q: %w", p.Path, err)
+				return "", fmt.Errorf("processPath %q: %w", quoted(p.Path), err)
 			}
 			tried = append(tried, cand)
 		}
-		return "", fmt.Errorf("processPath %q: no such file (tried %s)", p.Path, strings.Join(tried, ", "))
+		return "", fmt.Errorf("processPath %q: no such file (tried %s)", quoted(p.Path), strings.Join(tried, ", "))
 	}
 	for _, cand := range exeCandidates(filepath.Join(p.Dir, path)) {
 		if err := checkExecutable(cand); err == nil {
 			return cand, nil
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("processPath %q: %w", p.Path, err)
+			return "", fmt.Errorf("processPath %q: %w", quoted(p.Path), err)
 		}
 		tried = append(tried, cand)
 	}
@@ -52,7 +52,7 @@ func (p *Process) LookPath() (string, error) {
 		}
 		tried = append(tried, "PATH")
 	}
-	return "", fmt.Errorf("processPath %q: not found (tried %s)", p.Path, strings.Join(tried, ", "))
+	return "", fmt.Errorf("processPath %q: not found (tried %s)", quoted(p.Path), strings.Join(tried, ", "))
 }
 
 // checkExecutable returns nil if path is a file this process may run.

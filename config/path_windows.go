@@ -23,4 +23,7 @@ func exeCandidates(p string) []string {
 	return []string{p}
 }
 
+// isForeignPath reports false: every path is native on Windows.
+func isForeignPath(string) bool { return false }
+
 func isExecutable(fs.FileInfo) bool { return true }

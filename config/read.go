@@ -31,6 +31,14 @@ func (p *parser) warn(line int, elem, attr, msg string) {
 	p.warns = append(p.warns, &Diagnostic{File: p.opts.File, Line: line, Element: elem, Attribute: attr, Message: msg})
 }
 
+// warnForeign warns when path, as written for attribute attr, is a Windows
+// drive path that cannot exist on this system.
+func (p *parser) warnForeign(line int, attr, path string) {
+	if isForeignPath(path) {
+		p.warn(line, p.elem, attr, fmt.Sprintf("%q is a Windows drive path, which does not exist on this system; write a path for this system, or a relative one", quoted(path)))
+	}
+}
+
 // abs resolves path against the app folder.
 func (p *parser) abs(path string) string {
 	if filepath.IsAbs(path) {
@@ -67,7 +75,7 @@ func (p *parser) readConfiguration(root *node) {
 				}
 			default:
 				if slices.ContainsFunc(c.children, func(n *node) bool { return n.name == "system.webServer" }) {
-					p.warn(path.line, "location", "path", fmt.Sprintf("%q is not the app root; roost hosts the whole app with the root's settings, so this <location> is ignored", path.value))
+					p.warn(path.line, "location", "path", fmt.Sprintf("%q is not the app root; roost hosts the whole app with the root's settings, so this <location> is ignored", quoted(path.value)))
 				}
 			}
 		}
@@ -282,7 +290,7 @@ func (p *parser) readEnv(items []item) {
 			p.errorf(name.line, "environmentVariable", "name", "is empty; want a variable name")
 			continue
 		case strings.ContainsAny(name.value, "=\x00"):
-			p.errorf(name.line, "environmentVariable", "name", "%q contains '='; want a variable name", name.value)
+			p.errorf(name.line, "environmentVariable", "name", "%q contains '='; want a variable name", quoted(name.value))
 			continue
 		}
 		v := EnvVar{Name: name.value, Value: expand(value.value, p.opts.Getenv, true), Line: it.line}
@@ -317,7 +325,7 @@ func (p *parser) readEnv(items []item) {
 		case upper == portVar:
 			s := strings.TrimSpace(v.Value.String())
 			if v.Value.HasPort() {
-				p.errorf(v.Line, "environmentVariables", v.Name, "%q refers to the port it sets; want a port number (%d-%d), or empty to let roost choose", s, lo, hi)
+				p.errorf(v.Line, "environmentVariables", v.Name, "%q refers to the port it sets; want a port number (%d-%d), or empty to let roost choose", quoted(s), lo, hi)
 				continue
 			}
 			if s == "" {
@@ -325,7 +333,7 @@ func (p *parser) readEnv(items []item) {
 			}
 			n, msg := parseUint(s, lo, hi)
 			if msg != "" {
-				p.errorf(v.Line, "environmentVariables", v.Name, "%q is not a port (%d-%d, or empty to let roost choose)", s, lo, hi)
+				p.errorf(v.Line, "environmentVariables", v.Name, "%q is not a port (%d-%d, or empty to let roost choose)", quoted(s), lo, hi)
 				continue
 			}
 			c.Process.Port = int(n)
@@ -341,7 +349,7 @@ func (p *parser) readEnv(items []item) {
 		}
 		s := strings.TrimSpace(v.Value.String())
 		if s != "" && !v.Value.HasPort() && s != strconv.Itoa(c.Process.Port) {
-			p.warn(v.Line, "environmentVariables", v.Name, fmt.Sprintf("is fixed to %q, but roost waits for the app on the port in %s; an app that reads PORT will not be found (write %%%s%% instead)", s, portVar, portVar))
+			p.warn(v.Line, "environmentVariables", v.Name, fmt.Sprintf("is fixed to %q, but roost waits for the app on the port in %s; an app that reads PORT will not be found (write %%%s%% instead)", quoted(s), portVar, portVar))
 		}
 	}
 	for _, v := range c.Process.Env {

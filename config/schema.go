@@ -94,14 +94,16 @@ func ignoredAttr(name, why string) attrSpec {
 // ANCM_LAUNCHER_PATH replaces it.
 var processPathAttr = attrSpec{
 	name: "processPath", hasDef: true,
-	set: func(p *parser, v string, _ int) string {
+	set: func(p *parser, v string, line int) string {
 		if launcher, ok := lookupEnv(p.opts.Getenv, "ANCM_LAUNCHER_PATH"); ok && launcher != "" {
 			v, p.source = launcher, "environment variable ANCM_LAUNCHER_PATH"
 		}
-		path := nativePath(expand(v, p.opts.Getenv, false).String())
+		expanded := expand(v, p.opts.Getenv, false).String()
+		path := nativePath(expanded)
 		if strings.TrimSpace(path) == "" {
 			return `required attribute is missing or empty; want the program to run, e.g. "dotnet", ".\MyApp.exe" or "python"`
 		}
+		p.warnForeign(line, "processPath", expanded)
 		p.cfg.Process.Path = path
 		return ""
 	},
@@ -123,11 +125,13 @@ var argumentsAttr = attrSpec{
 func stdoutLogFileAttr(def string) attrSpec {
 	return attrSpec{
 		name: "stdoutLogFile", def: def, hasDef: true,
-		set: func(p *parser, v string, _ int) string {
-			path := nativePath(expand(v, p.opts.Getenv, false).String())
+		set: func(p *parser, v string, line int) string {
+			expanded := expand(v, p.opts.Getenv, false).String()
+			path := nativePath(expanded)
 			if strings.TrimSpace(path) == "" {
 				return `is empty; want a base file name such as ".\logs\stdout"`
 			}
+			p.warnForeign(line, "stdoutLogFile", expanded)
 			p.cfg.Stdout.Path = p.abs(path)
 			return ""
 		},
@@ -145,7 +149,7 @@ var hostingModelAttr = attrSpec{
 			p.cfg.HostingModel = m
 			p.warn(line, p.elem, "hostingModel", `"inprocess" is not supported; roost always runs the app out of process`)
 		default:
-			return fmt.Sprintf("unknown hosting model %q (inprocess or outofprocess)", v)
+			return fmt.Sprintf("unknown hosting model %q (inprocess or outofprocess)", quoted(v))
 		}
 		return ""
 	},
@@ -208,7 +212,7 @@ var handlerSettingSpecs = []attrSpec{
 		set: func(p *parser, v string, _ int) string {
 			n, msg := parseUint(v, 0, 3600_000)
 			if msg != "" {
-				return fmt.Sprintf("%q is not a number of milliseconds (0-3600000)", v)
+				return fmt.Sprintf("%q is not a number of milliseconds (0-3600000)", quoted(v))
 			}
 			p.cfg.Process.ShutdownDelay = time.Duration(n) * time.Millisecond
 			return ""
@@ -219,11 +223,13 @@ var handlerSettingSpecs = []attrSpec{
 	boolAttr("enableOutOfProcessConsoleRedirection", true, func(c *Config) *bool { return &c.Process.ConsoleRedirection }),
 	{
 		name: "debugFile",
-		set: func(p *parser, v string, _ int) string {
-			path := nativePath(expand(v, p.opts.Getenv, false).String())
+		set: func(p *parser, v string, line int) string {
+			expanded := expand(v, p.opts.Getenv, false).String()
+			path := nativePath(expanded)
 			if strings.TrimSpace(path) == "" {
 				return "is empty; want a file path"
 			}
+			p.warnForeign(line, "debugFile", expanded)
 			p.cfg.Debug.File = p.abs(path)
 			return ""
 		},
@@ -269,7 +275,7 @@ func setDebugLevel(p *parser, v string, line int) string {
 		default:
 			i := indexOf(debugLevels, word)
 			if i < 0 {
-				return fmt.Sprintf("unknown level or sink %q (ERROR, WARNING, INFO, TRACE, CONSOLE, EVENTLOG, FILE)", word)
+				return fmt.Sprintf("unknown level or sink %q (ERROR, WARNING, INFO, TRACE, CONSOLE, EVENTLOG, FILE)", quoted(word))
 			}
 			rank = max(rank, i)
 		}

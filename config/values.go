@@ -16,7 +16,7 @@ import (
 func parseUint(s string, lo, hi int64) (int64, string) {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || strings.HasPrefix(strings.TrimSpace(s), "+") {
-		return 0, fmt.Sprintf("%q is not a whole number (%d-%d)", s, lo, hi)
+		return 0, fmt.Sprintf("%q is not a whole number (%d-%d)", quoted(s), lo, hi)
 	}
 	if n < lo || n > hi {
 		return 0, fmt.Sprintf("%d is out of range (%d-%d)", n, lo, hi)
@@ -28,7 +28,7 @@ func parseUint(s string, lo, hi int64) (int64, string) {
 func parseSeconds(s string, lo, hi int64) (time.Duration, string) {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || strings.HasPrefix(strings.TrimSpace(s), "+") {
-		return 0, fmt.Sprintf("%q is not a number of seconds (%d-%d)", s, lo, hi)
+		return 0, fmt.Sprintf("%q is not a number of seconds (%d-%d)", quoted(s), lo, hi)
 	}
 	if n < lo || n > hi {
 		return 0, fmt.Sprintf("%d seconds is out of range (%d-%d)", n, lo, hi)
@@ -44,7 +44,7 @@ func parseBool(s string) (bool, string) {
 	case "false":
 		return false, ""
 	}
-	return false, fmt.Sprintf("%q is not a boolean (true or false)", s)
+	return false, fmt.Sprintf("%q is not a boolean (true or false)", quoted(s))
 }
 
 // parseTimeSpan parses an IIS timeSpan, written as .NET writes a TimeSpan:
@@ -53,7 +53,7 @@ func parseBool(s string) (bool, string) {
 // The result must lie in [0, hi].
 func parseTimeSpan(s string, hi time.Duration) (time.Duration, string) {
 	bad := func(why string) (time.Duration, string) {
-		return 0, fmt.Sprintf("%q is not a TimeSpan: %s (want hh:mm:ss, e.g. \"00:02:00\", at most %s)", s, why, formatTimeSpan(hi))
+		return 0, fmt.Sprintf("%q is not a TimeSpan: %s (want hh:mm:ss, e.g. \"00:02:00\", at most %s)", quoted(s), why, formatTimeSpan(hi))
 	}
 	v := strings.TrimSpace(s)
 	fields := strings.Split(v, ":")
@@ -95,7 +95,7 @@ func parseTimeSpan(s string, hi time.Duration) (time.Duration, string) {
 			nanos *= 10
 		}
 	}
-	outOfRange := fmt.Sprintf("%q is out of range (00:00:00-%s)", s, formatTimeSpan(hi))
+	outOfRange := fmt.Sprintf("%q is out of range (00:00:00-%s)", quoted(s), formatTimeSpan(hi))
 	// Bound each field before multiplying so that no value can overflow.
 	if days > 1e5 || hours > 24e5 {
 		return 0, outOfRange
@@ -142,7 +142,7 @@ func parseSize(s string, lo, hi int64) (int64, string) {
 	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
 		i++
 	}
-	bad := fmt.Sprintf("%q is not a size (bytes, or a number with KB, MB or GB; %s-%s)", s, formatSize(lo), formatSize(hi))
+	bad := fmt.Sprintf("%q is not a size (bytes, or a number with KB, MB or GB; %s-%s)", quoted(s), formatSize(lo), formatSize(hi))
 	n, ok := parseDigits(v[:i])
 	if !ok {
 		return 0, bad
@@ -161,7 +161,7 @@ func parseSize(s string, lo, hi int64) (int64, string) {
 		return 0, bad
 	}
 	if n > hi/mult || n*mult < lo {
-		return 0, fmt.Sprintf("%q is out of range (%s-%s)", s, formatSize(lo), formatSize(hi))
+		return 0, fmt.Sprintf("%q is out of range (%s-%s)", quoted(s), formatSize(lo), formatSize(hi))
 	}
 	return n * mult, ""
 }

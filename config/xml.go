@@ -67,7 +67,7 @@ func readDocument(r io.Reader, file string) (*node, error) {
 		case "utf-16", "utf-16le", "utf-16be", "unicode", "us-ascii", "ascii", "iso-8859-1", "latin1":
 			return input, nil
 		}
-		return nil, fmt.Errorf("encoding %q is not supported (save the file as UTF-8)", label)
+		return nil, encodingError(label)
 	}
 
 	var root *node
@@ -81,6 +81,10 @@ func readDocument(r io.Reader, file string) (*node, error) {
 		if err != nil {
 			line, _ := d.InputPos()
 			var se *xml.SyntaxError
+			var ee encodingError
+			if errors.As(err, &ee) {
+				return nil, &Diagnostic{File: file, Line: line, Message: ee.Error()}
+			}
 			if errors.As(err, &se) {
 				line = se.Line
 				err = errors.New(se.Msg)
@@ -126,6 +130,13 @@ func readDocument(r io.Reader, file string) (*node, error) {
 		return nil, &Diagnostic{File: file, Line: 1, Message: "no XML element found; want <configuration>"}
 	}
 	return root, nil
+}
+
+// encodingError is an XML declaration naming an encoding roost cannot read.
+type encodingError string
+
+func (e encodingError) Error() string {
+	return fmt.Sprintf("encoding %q is not supported (save the file as UTF-8)", string(e))
 }
 
 // attrOffsets returns the byte offset of each attribute name within the raw
