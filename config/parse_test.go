@@ -354,12 +354,12 @@ func TestErrors(t *testing.T) {
 		{
 			"malformed XML",
 			"<configuration>\n<system.webServer>\n<aspNetCore processPath=\"app\">\n</system.webServer>\n</configuration>\n",
-			[]string{"web.config:4: malformed XML: element <aspNetCore> closed by </system.webServer>"},
+			[]string{"web.config:4: malformed XML: element <aspNetCore> closed by </system.webServer> (<aspNetCore> at line 3 is still open)"},
 		},
 		{
 			"unterminated attribute",
 			"<configuration>\n<system.webServer>\n<aspNetCore processPath=\"app />\n",
-			[]string{"web.config:4: malformed XML: unexpected EOF"},
+			[]string{"web.config:4: malformed XML: unexpected EOF (<system.webServer> at line 2 is still open)"},
 		},
 		{
 			"empty file",

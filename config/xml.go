@@ -89,7 +89,12 @@ func readDocument(r io.Reader, file string) (*node, error) {
 				line = se.Line
 				err = errors.New(se.Msg)
 			}
-			return nil, &Diagnostic{File: file, Line: line, Message: "malformed XML: " + err.Error()}
+			msg := "malformed XML: " + err.Error()
+			if len(stack) > 0 {
+				open := stack[len(stack)-1]
+				msg += fmt.Sprintf(" (<%s> at line %d is still open)", open.name, open.line)
+			}
+			return nil, &Diagnostic{File: file, Line: line, Message: msg}
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:

@@ -14,17 +14,18 @@ import (
 
 // checkReport is what roost check --json prints.
 type checkReport struct {
-	File     string               `json:"file"`
-	Valid    bool                 `json:"valid"`
-	Element  string               `json:"element,omitempty"`
-	AppDir   string               `json:"appDir,omitempty"`
-	Program  string               `json:"program,omitempty"`
-	Port     int                  `json:"port,omitempty"`
-	PortVar  string               `json:"portVariable,omitempty"`
-	Args     []string             `json:"args,omitempty"`
-	Settings []config.Setting     `json:"settings,omitempty"`
-	Errors   []*config.Diagnostic `json:"errors,omitempty"`
-	Warnings []*config.Diagnostic `json:"warnings,omitempty"`
+	File        string               `json:"file"`
+	Valid       bool                 `json:"valid"`
+	Element     string               `json:"element,omitempty"`
+	AppDir      string               `json:"appDir,omitempty"`
+	Program     string               `json:"program,omitempty"` // processPath resolved; empty when not found
+	ProcessPath string               `json:"-"`
+	Port        int                  `json:"port,omitempty"`
+	PortVar     string               `json:"portVariable,omitempty"`
+	Args        []string             `json:"args,omitempty"`
+	Settings    []config.Setting     `json:"settings,omitempty"`
+	Errors      []*config.Diagnostic `json:"errors,omitempty"`
+	Warnings    []*config.Diagnostic `json:"warnings,omitempty"`
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
@@ -64,11 +65,18 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		report.Settings = cfg.Settings()
 		report.Warnings = cfg.Warnings
 		report.Args = cfg.Process.Args(0)
+		report.ProcessPath = cfg.Process.Path
 		report.Port, report.PortVar = cfg.Process.Port, cfg.Kind.PortVariable()
 		// A program that cannot be found is not a configuration error (it
 		// may be deployed later), but it is worth saying.
 		if prog, err := cfg.Process.LookPath(); err != nil {
-			report.Warnings = append(report.Warnings, &config.Diagnostic{File: path, Message: err.Error()})
+			d := &config.Diagnostic{File: path, Message: err.Error()}
+			for _, s := range report.Settings {
+				if s.Name == "processPath" && s.Element == report.Element {
+					d.Line = s.Line
+				}
+			}
+			report.Warnings = append(report.Warnings, d)
 		} else {
 			report.Program = prog
 		}
@@ -103,11 +111,11 @@ func printReport(r checkReport, stdout, stderr io.Writer) {
 	}
 	fmt.Fprintf(stdout, "%s: valid <%s> configuration\n", r.File, r.Element)
 	fmt.Fprintf(stdout, "app folder: %s\n", r.AppDir)
-	cmd := r.Program
-	if cmd == "" {
-		cmd = "(program not found)"
+	if r.Program != "" {
+		fmt.Fprintf(stdout, "command:    %s\n", quoteWords(append([]string{r.Program}, r.Args...)))
+	} else {
+		fmt.Fprintf(stdout, "command:    %s  (program not found)\n", quoteWords(append([]string{r.ProcessPath}, r.Args...)))
 	}
-	fmt.Fprintf(stdout, "command:    %s\n", quoteWords(append([]string{cmd}, r.Args...)))
 	if r.Port > 0 {
 		fmt.Fprintf(stdout, "port:       %d, fixed by %s\n\n", r.Port, r.PortVar)
 	} else {
@@ -115,7 +123,8 @@ func printReport(r checkReport, stdout, stderr io.Writer) {
 	}
 
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SETTING\tVALUE\tFROM")
+	// The value comes last so that a long one does not push the others.
+	fmt.Fprintln(tw, "SETTING\tFROM\tVALUE")
 	for _, s := range r.Settings {
 		value := s.Value
 		if value == "" {
@@ -125,7 +134,7 @@ func printReport(r checkReport, stdout, stderr io.Writer) {
 		if s.Line > 0 {
 			from = fmt.Sprintf("line %d", s.Line)
 		}
-		fmt.Fprintf(tw, "%s %s\t%s\t%s\n", s.Element, s.Name, value, from)
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\n", s.Element, s.Name, from, value)
 	}
 	tw.Flush()
 }
