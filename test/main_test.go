@@ -95,3 +95,12 @@ func exitsCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s exited with code %d, want %d", args[1], got, want)
 	}
 }
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
