@@ -440,6 +440,11 @@ func TestErrors(t *testing.T) {
 			[]string{`web.config:5: handlerSetting name: required attribute is missing`},
 		},
 		{
+			"fixed port with several processes",
+			wrap(`<aspNetCore processPath="app" processesPerApplication="2">`, `<environmentVariables>`, `<environmentVariable name="ASPNETCORE_PORT" value="5000" />`, `</environmentVariables>`, `</aspNetCore>`),
+			[]string{`web.config:5: environmentVariables ASPNETCORE_PORT: fixes one port, but processesPerApplication is 2 and each process needs its own; leave it empty to let roost choose`},
+		},
+		{
 			"every error at once, in line order",
 			wrap(
 				`<aspNetCore processPath=""`,

@@ -337,6 +337,9 @@ func (p *parser) readEnv(items []item) {
 				continue
 			}
 			c.Process.Port = int(n)
+			if c.Process.ProcessesPerApplication > 1 {
+				p.errorf(v.Line, "environmentVariables", v.Name, "fixes one port, but processesPerApplication is %d and each process needs its own; leave it empty to let roost choose", c.Process.ProcessesPerApplication)
+			}
 		case c.Kind == AspNetCore && upper == "ASPNETCORE_APPL_PATH":
 			p.warn(v.Line, "environmentVariables", v.Name, `roost sets this variable itself (to "/"); the web.config value is replaced`)
 		case c.Kind == AspNetCore && upper == "ASPNETCORE_IIS_HTTPAUTH":

@@ -20,6 +20,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/roosthq/roost/supervisor"
 )
 
 // Exit codes.
@@ -34,6 +36,9 @@ const (
 var version = ""
 
 func main() {
+	// roost's binary is also the watchdog that kills the backends' process
+	// groups if roost is killed; this returns at once unless it is one.
+	supervisor.RunWatchdogIfAsked()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -1,0 +1,91 @@
+package supervisor
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// setProcAttrs starts the backend in a new process group, so CTRL_BREAK can
+// be sent to it alone, and passes the command line as written in
+// web.config: Windows programs split their own command line.
+func setProcAttrs(cmd *exec.Cmd, commandLine string) {
+	line := syscall.EscapeArg(cmd.Path)
+	if commandLine != "" {
+		line += " " + commandLine
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		CreationFlags: windows.CREATE_NEW_PROCESS_GROUP,
+		CmdLine:       line,
+	}
+}
+
+// processTree is a job object holding the backend and its descendants.
+// The job kills them all when its last handle closes, so no process
+// outlives roost, even when roost itself is killed.
+type processTree struct {
+	pid int
+	job windows.Handle
+}
+
+// newProcessTree puts the started process in a new job object. A child it
+// spawns before this returns stays outside the job (the process is not
+// created suspended).
+func newProcessTree(p *os.Process) (*processTree, error) {
+	job, err := windows.CreateJobObject(nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create job object: %w", err)
+	}
+	info := windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION{
+		BasicLimitInformation: windows.JOBOBJECT_BASIC_LIMIT_INFORMATION{
+			LimitFlags: windows.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+		},
+	}
+	if _, err := windows.SetInformationJobObject(job, windows.JobObjectExtendedLimitInformation,
+		uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info))); err != nil {
+		windows.CloseHandle(job)
+		return nil, fmt.Errorf("set job object limits: %w", err)
+	}
+	h, err := windows.OpenProcess(windows.PROCESS_SET_QUOTA|windows.PROCESS_TERMINATE, false, uint32(p.Pid))
+	if err != nil {
+		windows.CloseHandle(job)
+		return nil, fmt.Errorf("open process %d: %w", p.Pid, err)
+	}
+	defer windows.CloseHandle(h)
+	if err := windows.AssignProcessToJobObject(job, h); err != nil {
+		windows.CloseHandle(job)
+		return nil, fmt.Errorf("assign process %d to job object: %w", p.Pid, err)
+	}
+	return &processTree{pid: p.Pid, job: job}, nil
+}
+
+// interrupt sends CTRL_BREAK to the backend's process group, which .NET,
+// Node and Python treat as a request to stop.
+func (t *processTree) interrupt() error {
+	return windows.GenerateConsoleCtrlEvent(windows.CTRL_BREAK_EVENT, uint32(t.pid))
+}
+
+// kill terminates every process in the job.
+func (t *processTree) kill() error {
+	return windows.TerminateJobObject(t.job, 1)
+}
+
+// close releases the job handle, which kills whatever is left in it.
+func (t *processTree) close() { windows.CloseHandle(t.job) }
+
+// id identifies the tree: the backend's pid.
+func (t *processTree) id() int { return t.pid }
+
+// exitStatus returns the process's exit code; Windows has no signals.
+func exitStatus(ps *os.ProcessState) (code int, signal string) {
+	return ps.ExitCode(), ""
+}
+
+// envKey is how environment variable names compare: ignoring case, on
+// Windows.
+func envKey(name string) string { return strings.ToUpper(name) }

@@ -1,0 +1,331 @@
+package supervisor
+
+import (
+	"context"
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/roosthq/roost/config"
+)
+
+// backend is one started process: what was started, where it listens and
+// how it ended. Only the slot goroutine that started it stops it.
+type backend struct {
+	pid     int
+	port    int
+	token   string
+	started time.Time
+
+	cmd     *exec.Cmd
+	tree    *processTree
+	out     *outputTail
+	outRead *os.File      // read end of the output pipe; nil without redirection
+	outDone chan struct{} // closed when the output reader has finished
+	exited  chan struct{} // closed when the process has exited
+	exitErr error         // Wait's result; read only after exited is closed
+
+	// Set once ready, before the backend is published to Acquire.
+	url     *url.URL
+	readyAt time.Time
+
+	inflight atomic.Int64
+}
+
+// startError is a start that failed before the process ran.
+type startError struct{ err error }
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
+
+// startBackend starts the process for one attempt. The caller owns the
+// result and must end it with finish.
+func (s *Supervisor) startBackend() (*backend, error) {
+	p := s.cfg
+	path, err := p.LookPath()
+	if err != nil {
+		return nil, &startError{err}
+	}
+	port := p.Port
+	if port == 0 {
+		if port, err = s.pickPort(); err != nil {
+			return nil, &startError{err}
+		}
+	}
+	token := ""
+	if p.Kind == config.AspNetCore {
+		if token = userToken(p); token == "" {
+			token = newToken()
+		}
+	}
+
+	cmd := exec.Command(path, p.Args(port)...)
+	cmd.Dir = p.Dir
+	cmd.Env = buildEnv(s.environ, p, port, token, s.httpsPort)
+	setProcAttrs(cmd, p.CommandLine(port))
+
+	b := &backend{port: port, token: token, cmd: cmd, out: &outputTail{},
+		outDone: make(chan struct{}), exited: make(chan struct{})}
+	var outWrite *os.File
+	if p.ConsoleRedirection {
+		// One pipe for both streams keeps their lines in arrival order.
+		if b.outRead, outWrite, err = os.Pipe(); err != nil {
+			return nil, &startError{fmt.Errorf("output pipe: %w", err)}
+		}
+		cmd.Stdout, cmd.Stderr = outWrite, outWrite
+	}
+	err = cmd.Start()
+	if outWrite != nil {
+		outWrite.Close() // the child has its copy
+	}
+	if err != nil {
+		if b.outRead != nil {
+			b.outRead.Close()
+		}
+		return nil, &startError{fmt.Errorf("start %s: %w", path, err)}
+	}
+	b.pid, b.started = cmd.Process.Pid, time.Now()
+
+	if b.tree, err = newProcessTree(cmd.Process); err != nil {
+		// Without its tree the process cannot be controlled: end it now.
+		cmd.Process.Kill()
+		cmd.Wait()
+		if b.outRead != nil {
+			b.outRead.Close()
+		}
+		return nil, &startError{err}
+	}
+	if err := s.watchdog.add(b.tree); err != nil {
+		s.log.Warn("watchdog does not know the backend; its children may outlive a killed roost", errField(err))
+	}
+
+	go func() {
+		defer close(b.outDone)
+		if b.outRead != nil {
+			b.outRead.WriteTo(b.out) //nolint:errcheck // ends at EOF or when closed
+		}
+	}()
+	go func() {
+		b.exitErr = cmd.Wait()
+		close(b.exited)
+	}()
+	return b, nil
+}
+
+// exitDescription says how the process ended, for logs and errors.
+func (b *backend) exitDescription() (desc string, code int, signal string) {
+	ps := b.cmd.ProcessState
+	if ps == nil {
+		return "did not start", -1, ""
+	}
+	code, signal = exitStatus(ps)
+	if signal != "" {
+		return "killed by signal " + signal, code, signal
+	}
+	return "exit code " + strconv.Itoa(code), code, ""
+}
+
+// waitReady waits until the process accepts connections on its port and,
+// where the system can tell, the listening socket is its own. It fails at
+// once if the process exits, and after limit.
+func (b *backend) waitReady(ctx context.Context, limit time.Duration) error {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	wait := time.NewTimer(0)
+	defer wait.Stop()
+	<-wait.C
+	delay := time.Millisecond
+	for {
+		u, err := b.probe()
+		if err != nil {
+			return err
+		}
+		if u != nil {
+			b.url, b.readyAt = u, time.Now()
+			return nil
+		}
+		wait.Reset(delay)
+		delay = min(2*delay, 10*time.Millisecond)
+		select {
+		case <-b.exited:
+			desc, _, _ := b.exitDescription()
+			return fmt.Errorf("process exited (%s) before listening on port %d", desc, b.port)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return fmt.Errorf("process did not listen on port %d within startupTimeLimit (%s)", b.port, limit)
+		case <-wait.C:
+		}
+	}
+}
+
+// probe tries to connect to the port on 127.0.0.1, then on [::1]. It
+// returns the URL to forward to once a connection succeeds and the socket
+// is the backend's, nil while nothing listens, or an error when another
+// process holds the port.
+func (b *backend) probe() (*url.URL, error) {
+	for _, host := range []string{"127.0.0.1", "::1"} {
+		addr := net.JoinHostPort(host, strconv.Itoa(b.port))
+		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			continue
+		}
+		conn.Close()
+		found, owned, holder, err := portOwner(b.port, b.pid)
+		if err == nil && found && !owned {
+			who := "another process"
+			if holder > 0 {
+				who = "process " + strconv.Itoa(holder)
+			}
+			return nil, fmt.Errorf("port %d is held by %s, not by the backend", b.port, who)
+		}
+		return &url.URL{Scheme: "http", Host: addr}, nil
+	}
+	return nil, nil
+}
+
+// stopHow says which step of the stop ladder ended the process.
+type stopHow string
+
+const (
+	stoppedByRequest stopHow = "shutdown request"
+	stoppedBySignal  stopHow = "signal"
+	stoppedByKill    stopHow = "killed"
+	stoppedByItself  stopHow = "exited"
+)
+
+// stop ends the process gracefully within limit: for <aspNetCore>, the IIS
+// shutdown request (POST /iisintegration with MS-ASPNETCORE-EVENT:
+// shutdown), given half the time if the app accepts it; then SIGTERM to
+// the group (CTRL_BREAK on Windows); then, when limit has passed, the
+// whole tree is killed. It returns which step ended the process.
+func (b *backend) stop(kind config.Kind, limit time.Duration) stopHow {
+	deadline := time.Now().Add(limit)
+	select {
+	case <-b.exited:
+		return stoppedByItself
+	default:
+	}
+	if limit > 0 && kind == config.AspNetCore && b.url != nil {
+		half := limit / 2
+		if status, err := b.sendShutdown(half); err == nil && status == http.StatusAccepted {
+			if b.waitExit(time.Until(deadline.Add(-half))) {
+				return stoppedByRequest
+			}
+		}
+	}
+	if limit > 0 {
+		if err := b.tree.interrupt(); err == nil && b.waitExit(time.Until(deadline)) {
+			return stoppedBySignal
+		}
+	}
+	b.tree.kill()
+	<-b.exited
+	return stoppedByKill
+}
+
+// waitExit waits up to d for the process to exit.
+func (b *backend) waitExit(d time.Duration) bool {
+	if d <= 0 {
+		select {
+		case <-b.exited:
+			return true
+		default:
+			return false
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-b.exited:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// sendShutdown sends ANCM's shutdown request and returns the status.
+func (b *backend) sendShutdown(timeout time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.url.String()+"/iisintegration", http.NoBody)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("MS-ASPNETCORE-EVENT", "shutdown")
+	req.Header.Set("MS-ASPNETCORE-TOKEN", b.token)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// finish is called once the process has exited: it kills whatever is left
+// of its tree (after the output pipe has closed or grace has passed, so
+// that children given a signal with the rest of the group can finish),
+// collects the output reader and releases the tree.
+func (b *backend) finish(wd *watchdog, grace time.Duration) {
+	<-b.exited
+	t := time.NewTimer(grace)
+	select {
+	case <-b.outDone:
+	case <-t.C:
+	}
+	t.Stop()
+	b.tree.kill()
+	// A descendant that left the process group may still hold the pipe.
+	t = time.NewTimer(2 * time.Second)
+	select {
+	case <-b.outDone:
+	case <-t.C:
+		b.outRead.Close()
+		<-b.outDone
+	}
+	t.Stop()
+	if b.outRead != nil {
+		b.outRead.Close()
+	}
+	wd.remove(b.tree)
+	b.tree.close()
+}
+
+// pickPort chooses a free loopback port at random in [10000, 48000], as
+// ANCM does, trying up to ten candidates. Another program may still take
+// it before the backend does; readiness then notices that the listener is
+// not the backend's.
+func pickPort() (int, error) {
+	var err error
+	for range 10 {
+		port := 10000 + rand.IntN(48000-10000+1)
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+			ln.Close()
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("no free port found in 10 tries: %w", err)
+}
+
+// newToken returns a fresh pairing token, a random GUID in lower case as
+// ANCM makes them.
+func newToken() string {
+	var u [16]byte
+	crand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+var errStopping = errors.New("roost is stopping")

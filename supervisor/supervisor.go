@@ -1,0 +1,426 @@
+// Package supervisor owns the backend processes of one app: it picks each
+// start's port, builds the environment of the hosting contract, starts the
+// process with no shell, decides when it is ready, restarts it when it
+// fails (with backoff and a rolling rapid-fail limit that pauses restarts
+// but never gives up for good) and stops it gracefully.
+//
+// It does not forward requests: package forwarder asks Acquire where to
+// send each one, and never learns about processes. It does not read
+// web.config either: it is given a config.Process.
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/roosthq/roost/config"
+)
+
+// Options are the parts of a Supervisor that do not come from web.config.
+type Options struct {
+	// Logger receives one line per lifecycle event. Nil discards them.
+	Logger *zap.Logger
+
+	// Environ is roost's environment, the base of every backend's
+	// environment. Nil means os.Environ().
+	Environ []string
+
+	// HTTPSPort is the port of roost's https listener, passed to
+	// <aspNetCore> backends in ASPNETCORE_ANCM_HTTPS_PORT. Zero: none.
+	HTTPSPort int
+}
+
+// Supervisor keeps the backend processes of one app running. Create it
+// with New, run it with Run, and get a backend for each request with
+// Acquire.
+type Supervisor struct {
+	cfg       config.Process
+	log       *zap.Logger
+	environ   []string
+	httpsPort int
+	policy    *policy // guarded by mu: failures count for the whole app
+	watchdog  *watchdog
+	pickPort  func() (int, error) // chooses a port for each start; replaced in tests
+
+	mu       sync.Mutex
+	slots    []*slot
+	next     int           // round-robin position for Acquire
+	changed  chan struct{} // closed and replaced whenever a slot changes
+	stopping bool
+}
+
+// slot is one of processesPerApplication places for a backend process.
+// Its fields are guarded by Supervisor.mu; only its own goroutine in Run
+// changes them.
+type slot struct {
+	index     int
+	state     State
+	since     time.Time
+	current   *backend // the ready backend taking requests, or nil
+	pid, port int
+	nextStart time.Time
+	reason    string   // why the last start failed or restarts pause
+	output    []string // the last lines of the last failed process
+	starts    int
+	failures  int
+	lastExit  string
+}
+
+// Status is a snapshot of one backend slot, for logs and metrics.
+type Status struct {
+	State     State
+	Since     time.Time // when State began
+	PID       int       // the current process, or 0
+	Port      int       // its port, or 0
+	InFlight  int       // requests acquired and not yet released
+	Starts    int       // processes started
+	Failures  int       // failed starts and exits
+	LastExit  string    // how the last process ended, e.g. "exit code 1"
+	NextStart time.Time // when a backing-off or paused slot starts again
+	Reason    string    // why the last start failed, or why restarts pause
+}
+
+// New returns a Supervisor for the process p. It starts nothing until Run.
+func New(p config.Process, opts Options) *Supervisor {
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	environ := opts.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	n := max(p.ProcessesPerApplication, 1)
+	s := &Supervisor{
+		cfg:       p,
+		log:       log.Named("supervisor"),
+		environ:   environ,
+		httpsPort: opts.HTTPSPort,
+		policy:    newPolicy(p.RapidFailsPerMinute, p.StartupRetryCount),
+		pickPort:  pickPort,
+		changed:   make(chan struct{}),
+	}
+	for i := range n {
+		s.slots = append(s.slots, &slot{index: i, since: time.Now()})
+	}
+	return s
+}
+
+// Run starts the backend processes and keeps them running until ctx ends;
+// then it stops them gracefully (see the README's stop ladder) and returns
+// nil. It returns only after every process has exited and its output has
+// been read.
+func (s *Supervisor) Run(ctx context.Context) error {
+	wd, err := startWatchdog()
+	if err != nil {
+		s.log.Warn("no watchdog; if roost is killed, the backend's children may outlive it", errField(err))
+	}
+	s.watchdog = wd
+	defer func() {
+		if err := s.watchdog.stop(); err != nil {
+			s.log.Warn("watchdog did not stop cleanly", errField(err))
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for _, sl := range s.slots {
+		wg.Go(func() { s.runSlot(ctx, sl) })
+	}
+	<-ctx.Done()
+	s.mu.Lock()
+	s.stopping = true
+	s.broadcast()
+	s.mu.Unlock()
+	wg.Wait()
+	return nil
+}
+
+// runSlot starts, watches and restarts the backend of one slot until ctx
+// ends.
+func (s *Supervisor) runSlot(ctx context.Context, sl *slot) {
+	log := s.log
+	if len(s.slots) > 1 {
+		log = log.With(zap.Int("slot", sl.index))
+	}
+	for attempt := 1; ; attempt++ {
+		if ctx.Err() != nil {
+			s.update(sl, func() { sl.state = Stopped })
+			return
+		}
+		s.update(sl, func() { sl.state = Starting; sl.starts++ })
+		b, err := s.startBackend()
+		var d decision
+		if err != nil {
+			log.Error("backend did not start", zap.Int("attempt", attempt), errField(err))
+			d = s.failed(sl, err.Error(), nil, false, 0, "")
+		} else {
+			d = s.watch(ctx, log, sl, b, attempt)
+		}
+		if ctx.Err() != nil {
+			s.update(sl, func() { sl.state = Stopped })
+			return
+		}
+		if !s.pause(ctx, log, sl, d) {
+			s.update(sl, func() { sl.state = Stopped })
+			return
+		}
+	}
+}
+
+// watch takes one started backend through readiness, service and exit,
+// and returns when to start the next one. When ctx ends it stops the
+// backend gracefully.
+func (s *Supervisor) watch(ctx context.Context, log *zap.Logger, sl *slot, b *backend, attempt int) decision {
+	log = log.With(zap.Int("pid", b.pid), zap.Int("port", b.port))
+	log.Info("backend started", zap.Int("attempt", attempt))
+	s.update(sl, func() { sl.pid, sl.port = b.pid, b.port })
+
+	if err := b.waitReady(ctx, s.cfg.StartupTimeLimit); err != nil {
+		if ctx.Err() != nil {
+			s.update(sl, func() { sl.state = Stopping })
+			how := s.stopBackend(b)
+			log.Info("backend stopped", zap.String("how", string(how)))
+			return decision{}
+		}
+		b.tree.kill()
+		b.finish(s.watchdog, 0)
+		desc, code, signal := b.exitDescription()
+		lines := b.out.lines(20)
+		log.Error("backend failed to start", errField(err), zap.Duration("after", time.Since(b.started)),
+			exitFields(code, signal), zap.Strings("output", lines))
+		return s.failed(sl, err.Error(), b.out.lines(0), false, 0, desc)
+	}
+
+	log.Info("backend ready", zap.Duration("time_to_ready", b.readyAt.Sub(b.started)), zap.String("url", b.url.String()))
+	s.update(sl, func() { sl.state, sl.current, sl.reason = Running, b, "" })
+
+	select {
+	case <-b.exited:
+		uptime := time.Since(b.readyAt)
+		s.update(sl, func() { sl.current = nil })
+		b.finish(s.watchdog, 0)
+		desc, code, signal := b.exitDescription()
+		log.Error("backend exited", exitFields(code, signal), zap.Duration("uptime", uptime),
+			zap.Strings("output", b.out.lines(20)))
+		return s.failed(sl, "process exited ("+desc+")", b.out.lines(0), true, uptime, desc)
+	case <-ctx.Done():
+		s.update(sl, func() { sl.state, sl.current = Stopping, nil })
+		how := s.stopBackend(b)
+		desc, code, signal := b.exitDescription()
+		log.Info("backend stopped", zap.String("how", string(how)), exitFields(code, signal),
+			zap.Duration("uptime", time.Since(b.readyAt)))
+		s.update(sl, func() { sl.lastExit = desc })
+		return decision{}
+	}
+}
+
+// stopBackend stops b gracefully and collects it, all within
+// shutdownTimeLimit.
+func (s *Supervisor) stopBackend(b *backend) stopHow {
+	deadline := time.Now().Add(s.cfg.ShutdownTimeLimit)
+	how := b.stop(s.cfg.Kind, s.cfg.ShutdownTimeLimit)
+	b.finish(s.watchdog, time.Until(deadline))
+	return how
+}
+
+// failed records a failure with the policy and the slot, and returns when
+// to start again. exit says how the process ended ("" if it never ran).
+func (s *Supervisor) failed(sl *slot, reason string, output []string, ready bool, uptime time.Duration, exit string) decision {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.policy.fail(time.Now(), ready, uptime)
+	d.cause = reason
+	sl.failures++
+	sl.reason = reason
+	sl.output = output
+	if exit != "" {
+		sl.lastExit = exit
+	}
+	s.broadcast()
+	return d
+}
+
+// pause waits out a decision's delay in the Backoff or Paused state. It
+// returns false if ctx ended first.
+func (s *Supervisor) pause(ctx context.Context, log *zap.Logger, sl *slot, d decision) bool {
+	next := time.Now().Add(d.delay)
+	if d.paused {
+		log.Warn("restarts paused", zap.String("limit", d.reason), zap.Time("until", next),
+			zap.Duration("for", d.delay))
+		s.update(sl, func() {
+			sl.state, sl.nextStart = Paused, next
+			sl.reason = fmt.Sprintf("restarts paused by %s until %s after: %s", d.reason, next.Format(time.TimeOnly), d.cause)
+		})
+	} else {
+		log.Info("restart scheduled", zap.Duration("delay", d.delay), zap.String("reason", d.cause))
+		s.update(sl, func() { sl.state, sl.nextStart = Backoff, next })
+	}
+	if d.delay <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// update changes a slot under the lock and wakes Acquire's waiters.
+func (s *Supervisor) update(sl *slot, f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := sl.state
+	f()
+	if sl.state != prev {
+		sl.since = time.Now()
+	}
+	if sl.state != Running {
+		sl.current = nil
+	}
+	s.broadcast()
+}
+
+// broadcast wakes everyone waiting in Acquire. Call with mu held.
+func (s *Supervisor) broadcast() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Status returns a snapshot of every slot.
+func (s *Supervisor) Status() []Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Status, len(s.slots))
+	for i, sl := range s.slots {
+		st := Status{State: sl.state, Since: sl.since, Starts: sl.starts, Failures: sl.failures,
+			LastExit: sl.lastExit, Reason: sl.reason}
+		if sl.state == Starting || sl.state == Running || sl.state == Stopping {
+			st.PID, st.Port = sl.pid, sl.port
+		}
+		if sl.current != nil {
+			st.InFlight = int(sl.current.inflight.Load())
+		}
+		if sl.state == Backoff || sl.state == Paused {
+			st.NextStart = sl.nextStart
+		}
+		out[i] = st
+	}
+	return out
+}
+
+// UnavailableError is returned by Acquire when no backend can take the
+// request: restarts are paused, no backend became ready in time, or roost
+// is stopping.
+type UnavailableError struct {
+	Reason   string        // what went wrong, for logs and detailed error pages
+	Retry    time.Duration // how long until a backend may be back; 0 when unknown
+	Output   []string      // the last lines the failed process printed
+	Stopping bool          // roost is shutting down
+}
+
+func (e *UnavailableError) Error() string { return "backend unavailable: " + e.Reason }
+
+// RetryAfter is how long a client should wait before trying again.
+func (e *UnavailableError) RetryAfter() time.Duration { return e.Retry }
+
+// LastOutput is what the failed backend printed last.
+func (e *UnavailableError) LastOutput() []string { return e.Output }
+
+// Acquire returns where to send a request: the backend's URL and the
+// pairing token to send in MS-ASPNETCORE-TOKEN ("" for <httpPlatform>).
+// It waits while a backend starts or restarts, up to startupTimeLimit or
+// until ctx ends. It fails at once with an *UnavailableError while restarts
+// are paused or roost is stopping. Call release when the request is done;
+// backends are chosen round-robin when there are several.
+func (s *Supervisor) Acquire(ctx context.Context) (target *url.URL, token string, release func(), err error) {
+	limit := time.NewTimer(s.cfg.StartupTimeLimit)
+	defer limit.Stop()
+	for {
+		s.mu.Lock()
+		if s.stopping {
+			s.mu.Unlock()
+			return nil, "", nil, &UnavailableError{Reason: errStopping.Error(), Stopping: true}
+		}
+		if b := s.pickLocked(); b != nil {
+			s.mu.Unlock()
+			var once sync.Once
+			return b.url, b.token, func() { once.Do(func() { b.inflight.Add(-1) }) }, nil
+		}
+		if err := s.pausedLocked(); err != nil {
+			s.mu.Unlock()
+			return nil, "", nil, err
+		}
+		changed := s.changed
+		s.mu.Unlock()
+
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, "", nil, ctx.Err()
+		case <-limit.C:
+			s.mu.Lock()
+			err := &UnavailableError{Reason: fmt.Sprintf("no backend became ready within startupTimeLimit (%s)", s.cfg.StartupTimeLimit)}
+			if last := s.lastFailureLocked(); last != nil {
+				err.Reason += ": " + last.reason
+				err.Output = last.output
+			}
+			s.mu.Unlock()
+			return nil, "", nil, err
+		}
+	}
+}
+
+// pickLocked returns the next ready backend round-robin, counting the
+// request as in flight, or nil.
+func (s *Supervisor) pickLocked() *backend {
+	for range s.slots {
+		sl := s.slots[s.next%len(s.slots)]
+		s.next++
+		if b := sl.current; b != nil {
+			b.inflight.Add(1)
+			return b
+		}
+	}
+	return nil
+}
+
+// pausedLocked returns an *UnavailableError when every slot is paused.
+func (s *Supervisor) pausedLocked() error {
+	var soonest *slot
+	for _, sl := range s.slots {
+		if sl.state != Paused {
+			return nil
+		}
+		if soonest == nil || sl.nextStart.Before(soonest.nextStart) {
+			soonest = sl
+		}
+	}
+	return &UnavailableError{Reason: soonest.reason, Retry: max(time.Until(soonest.nextStart), time.Second), Output: soonest.output}
+}
+
+func (s *Supervisor) lastFailureLocked() *slot {
+	for _, sl := range s.slots {
+		if sl.reason != "" {
+			return sl
+		}
+	}
+	return nil
+}
+
+func errField(err error) zap.Field { return zap.Error(err) }
+
+func exitFields(code int, signal string) zap.Field {
+	if signal != "" {
+		return zap.String("signal", signal)
+	}
+	return zap.Int("exit_code", code)
+}

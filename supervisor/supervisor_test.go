@@ -1,0 +1,558 @@
+package supervisor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/roosthq/roost/config"
+)
+
+// harness runs a Supervisor for one test and stops it in Cleanup.
+type harness struct {
+	t    *testing.T
+	s    *Supervisor
+	logs *observer.ObservedLogs
+	stop func() // cancels Run and waits for it; safe to call twice
+}
+
+func start(t *testing.T, p config.Process, opts Options, tweak ...func(*Supervisor)) *harness {
+	t.Helper()
+	core, logs := observer.New(zapcore.DebugLevel)
+	opts.Logger = zap.New(core)
+	s := New(p, opts)
+	for _, f := range tweak {
+		f(s)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	stopped := false
+	h := &harness{t: t, s: s, logs: logs}
+	h.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("Run did not return within 30 s of cancel")
+		}
+	}
+	t.Cleanup(h.stop)
+	return h
+}
+
+// waitUntil waits, event by event, until cond holds.
+func (h *harness) waitUntil(timeout time.Duration, what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond) // log entries do not signal
+	defer tick.Stop()
+	for {
+		h.s.mu.Lock()
+		changed := h.s.changed
+		h.s.mu.Unlock()
+		if cond() {
+			return
+		}
+		select {
+		case <-changed:
+		case <-tick.C:
+		case <-deadline.C:
+			h.t.Fatalf("timed out after %s waiting for %s; status %+v; logs:\n%s", timeout, what, h.s.Status(), h.dumpLogs())
+		}
+	}
+}
+
+func (h *harness) dumpLogs() string {
+	var b strings.Builder
+	for _, e := range h.logs.All() {
+		b.WriteString(e.Message)
+		for k, v := range e.ContextMap() {
+			b.WriteString(" " + k + "=" + strings.ReplaceAll(toString(v), "\n", "\\n"))
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func toString(v any) string {
+	data, _ := json.Marshal(v)
+	return string(data)
+}
+
+// entries returns the logged entries with message msg.
+func (h *harness) entries(msg string) []observer.LoggedEntry {
+	return h.logs.FilterMessage(msg).AllUntimed()
+}
+
+func (h *harness) logged(msg string) func() bool {
+	return func() bool { return len(h.entries(msg)) > 0 }
+}
+
+// get sends a GET through Acquire, as the forwarder will.
+func (h *harness) get(path string) (int, string) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	target, token, release, err := h.s.Acquire(ctx)
+	if err != nil {
+		h.t.Fatalf("Acquire: %v\nlogs:\n%s", err, h.dumpLogs())
+	}
+	defer release()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, target.String()+path, nil)
+	if token != "" {
+		req.Header.Set("MS-ASPNETCORE-TOKEN", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func (h *harness) pid() int {
+	h.t.Helper()
+	_, body := h.get("/pid")
+	pid, err := strconv.Atoi(body)
+	if err != nil {
+		h.t.Fatalf("/pid = %q", body)
+	}
+	return pid
+}
+
+// fakeReport is what the fake backend's /env returns.
+type fakeReport struct {
+	Env  []string
+	Args []string
+	Dir  string
+}
+
+func (r fakeReport) lookup(name string) (string, bool) {
+	for _, kv := range r.Env {
+		if k, v, _ := strings.Cut(kv, "="); k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func (h *harness) report() fakeReport {
+	h.t.Helper()
+	status, body := h.get("/env")
+	var r fakeReport
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &r) != nil {
+		h.t.Fatalf("/env = %d %q", status, body)
+	}
+	return r
+}
+
+func TestEnvironmentContractAspNetCore(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.Arguments = mustTemplate("--port %ASPNETCORE_PORT% --also %PORT%")
+	p.Env = append(p.Env, fakeEnv(
+		"ASPNETCORE_ENVIRONMENT", "Staging",
+		"FROM_ROOST", "overridden",
+		"SERVER_PORT", "%ASPNETCORE_PORT%",
+		"ASPNETCORE_APPL_PATH", "/ignored",
+		"ASPNETCORE_IIS_HTTPAUTH", "windows;",
+	)...)
+	dir := t.TempDir()
+	p.Dir = dir
+	h := start(t, p, Options{
+		Environ:   []string{"FROM_ROOST=roost", "ONLY_ROOST=kept", "PORT=9999", "PATH=" + os.Getenv("PATH")},
+		HTTPSPort: 8443,
+	})
+	r := h.report()
+	port, _ := r.lookup("ASPNETCORE_PORT")
+	if n, err := strconv.Atoi(port); err != nil || n < 10000 || n > 48000 {
+		t.Fatalf("ASPNETCORE_PORT = %q, want a port in 10000-48000", port)
+	}
+	token, _ := r.lookup("ASPNETCORE_TOKEN")
+	want := map[string]string{
+		"ASPNETCORE_PORT":            port,
+		"PORT":                       port, // roost's own PORT is replaced
+		"SERVER_PORT":                port, // placeholder filled
+		"ASPNETCORE_APPL_PATH":       "/",
+		"ASPNETCORE_IIS_HTTPAUTH":    "anonymous;",
+		"ASPNETCORE_ANCM_HTTPS_PORT": "8443",
+		"ASPNETCORE_ENVIRONMENT":     "Staging",
+		"FROM_ROOST":                 "overridden", // web.config wins
+		"ONLY_ROOST":                 "kept",
+	}
+	for name, v := range want {
+		if got, ok := r.lookup(name); !ok || got != v {
+			t.Errorf("%s = %q (set %v), want %q", name, got, ok, v)
+		}
+	}
+	if len(token) != 36 || strings.ToLower(token) != token || strings.Count(token, "-") != 4 {
+		t.Errorf("ASPNETCORE_TOKEN = %q, want a lower-case GUID", token)
+	}
+	if got := r.Args; !slices.Equal(got, []string{"--port", port, "--also", port}) {
+		t.Errorf("args = %q, want the port filled in", got)
+	}
+	if real, _ := filepath.EvalSymlinks(dir); r.Dir != dir && r.Dir != real {
+		t.Errorf("working directory = %q, want the app folder %q", r.Dir, dir)
+	}
+
+	// The backend refuses requests without the token, so Acquire's token
+	// is the one the backend got.
+	target, _, release, err := h.s.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	resp, err := http.Get(target.String() + "/pid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("request without the token: status %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestEnvironmentContractHTTPPlatform(t *testing.T) {
+	p := testProcess(config.HTTPPlatform)
+	p.Arguments = mustTemplate("%HTTP_PLATFORM_PORT%")
+	p.Env = append(p.Env, fakeEnv("FAKE_PORT_VAR", "HTTP_PLATFORM_PORT", "PORT", "%HTTP_PLATFORM_PORT%")...)
+	h := start(t, p, Options{Environ: []string{"ASPNETCORE_TOKEN=", "PATH=" + os.Getenv("PATH")}, HTTPSPort: 8443})
+	r := h.report()
+	port, _ := r.lookup("HTTP_PLATFORM_PORT")
+	if got, _ := r.lookup("PORT"); got != port || port == "" {
+		t.Errorf("PORT = %q, HTTP_PLATFORM_PORT = %q; want the same port", got, port)
+	}
+	if !slices.Equal(r.Args, []string{port}) {
+		t.Errorf("args = %q, want [%s]", r.Args, port)
+	}
+	for _, name := range []string{"ASPNETCORE_PORT", "ASPNETCORE_APPL_PATH", "ASPNETCORE_IIS_HTTPAUTH", "ASPNETCORE_ANCM_HTTPS_PORT"} {
+		if v, ok := r.lookup(name); ok {
+			t.Errorf("%s = %q, want it unset for <httpPlatform>", name, v)
+		}
+	}
+}
+
+func TestFixedPortAndUserToken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	p := testProcess(config.AspNetCore)
+	p.Port = port
+	p.Env = append(p.Env, fakeEnv("ASPNETCORE_PORT", strconv.Itoa(port), "ASPNETCORE_TOKEN", "my-token")...)
+	h := start(t, p, Options{})
+	r := h.report()
+	if got, _ := r.lookup("ASPNETCORE_PORT"); got != strconv.Itoa(port) {
+		t.Errorf("ASPNETCORE_PORT = %q, want the fixed %d", got, port)
+	}
+	if got, _ := r.lookup("ASPNETCORE_TOKEN"); got != "my-token" {
+		t.Errorf("ASPNETCORE_TOKEN = %q, want the one web.config sets", got)
+	}
+	if st := h.s.Status()[0]; st.Port != port || st.State != Running {
+		t.Errorf("Status = %+v, want running on %d", st, port)
+	}
+}
+
+func TestReadyAfterSlowStart(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.Env = append(p.Env, fakeEnv("FAKE_LISTEN_DELAY", "300")...)
+	h := start(t, p, Options{})
+	// Acquire waits for the slow start instead of failing.
+	if status, _ := h.get("/pid"); status != http.StatusOK {
+		t.Fatalf("status %d", status)
+	}
+	e := h.entries("backend ready")
+	if len(e) != 1 {
+		t.Fatalf("%d 'backend ready' lines, want 1", len(e))
+	}
+	if d, ok := e[0].ContextMap()["time_to_ready"].(time.Duration); !ok || d < 300*time.Millisecond {
+		t.Errorf("time_to_ready = %v, want at least the 300 ms the backend waited", e[0].ContextMap()["time_to_ready"])
+	}
+}
+
+func TestIPv6OnlyBackend(t *testing.T) {
+	if ln, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	} else {
+		ln.Close()
+	}
+	p := testProcess(config.AspNetCore)
+	p.Env = append(p.Env, fakeEnv("FAKE_LISTEN_HOST", "::1")...)
+	h := start(t, p, Options{})
+	target, _, release, err := h.s.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if target.Hostname() != "::1" {
+		t.Errorf("target = %s, want the [::1] address the backend listens on", target)
+	}
+}
+
+func TestExitBeforeReadyFailsFast(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.StartupTimeLimit = time.Hour // failing fast must not depend on it
+	p.Env = append(p.Env, fakeEnv("FAKE_LISTEN", "no", "FAKE_EXIT", "0:3", "FAKE_PRINT", "3")...)
+	h := start(t, p, Options{})
+	h.waitUntil(20*time.Second, "a failed start", h.logged("backend failed to start"))
+	e := h.entries("backend failed to start")[0].ContextMap()
+	if got := e["error"]; !strings.Contains(toString(got), "process exited (exit code 3) before listening") {
+		t.Errorf("error = %v", got)
+	}
+	if got := e["exit_code"]; got != int64(3) {
+		t.Errorf("exit_code = %v, want 3", got)
+	}
+	// The last lines the process printed, stdout and stderr together.
+	if got := toString(e["output"]); !strings.Contains(got, `"line 1","line 2","line 3"`) {
+		t.Errorf("output = %s, want the three lines printed", got)
+	}
+}
+
+func TestStartupTimeoutKillsTree(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.StartupTimeLimit = time.Second
+	pidFile := filepath.Join(t.TempDir(), "pids")
+	p.Env = append(p.Env, fakeEnv("FAKE_LISTEN", "no", "FAKE_CHILD", pidFile, "FAKE_TERM", "ignore")...)
+	h := start(t, p, Options{})
+	h.waitUntil(20*time.Second, "a start timeout", h.logged("backend failed to start"))
+	pids := readPids(t, pidFile)
+	e := h.entries("backend failed to start")[0].ContextMap()
+	if got := toString(e["error"]); !strings.Contains(got, "did not listen on port") || !strings.Contains(got, "within startupTimeLimit (1s)") {
+		t.Errorf("error = %s", got)
+	}
+	for _, pid := range pids {
+		waitGone(t, pid, 5*time.Second)
+	}
+}
+
+func TestRestartAfterCrashWithBackoff(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.Env = append(p.Env, fakeEnv("FAKE_EXIT", "150:7")...)
+	h := start(t, p, Options{})
+	h.waitUntil(30*time.Second, "four restarts", func() bool { return len(h.entries("restart scheduled")) >= 4 })
+	var delays []time.Duration
+	for _, e := range h.entries("restart scheduled")[:4] {
+		delays = append(delays, e.ContextMap()["delay"].(time.Duration))
+	}
+	if want := []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}; !slices.Equal(delays, want) {
+		t.Errorf("restart delays = %v, want %v", delays, want)
+	}
+	exits := h.entries("backend exited")
+	if len(exits) < 4 || exits[0].ContextMap()["exit_code"] != int64(7) {
+		t.Errorf("exits = %v, want code 7 each time", exits)
+	}
+	if st := h.s.Status()[0]; st.Starts < 4 || st.Failures < 4 || st.LastExit != "exit code 7" {
+		t.Errorf("Status = %+v", st)
+	}
+}
+
+func TestRapidFailsPauseThenRecover(t *testing.T) {
+	broken := filepath.Join(t.TempDir(), "broken")
+	if err := os.WriteFile(broken, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := testProcess(config.AspNetCore)
+	p.RapidFailsPerMinute = 2
+	p.Env = append(p.Env, fakeEnv("FAKE_CRASH_IF", broken, "FAKE_PRINT", "1")...)
+	h := start(t, p, Options{}, func(s *Supervisor) { s.policy.window = 3 * time.Second })
+	h.waitUntil(20*time.Second, "restarts to pause", h.logged("restarts paused"))
+	if n := len(h.entries("backend started")); n != 3 {
+		t.Errorf("%d starts before the pause, want 3 (the third failure is more than 2)", n)
+	}
+
+	_, _, _, err := h.s.Acquire(context.Background())
+	var ue *UnavailableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("Acquire while paused = %v, want *UnavailableError", err)
+	}
+	if ue.RetryAfter() <= 0 || ue.RetryAfter() > 3*time.Second || !strings.Contains(ue.Reason, "rapidFailsPerMinute") || !slices.Contains(ue.LastOutput(), "line 1") {
+		t.Errorf("UnavailableError = %+v", ue)
+	}
+	if st := h.s.Status()[0]; st.State != Paused || st.NextStart.IsZero() {
+		t.Errorf("Status = %+v, want paused with a next start", st)
+	}
+
+	// The app is fixed during the pause: once the window allows, the
+	// supervisor starts it again by itself and it serves.
+	if err := os.Remove(broken); err != nil {
+		t.Fatal(err)
+	}
+	h.waitUntil(20*time.Second, "the backend to run again", func() bool { return h.s.Status()[0].State == Running })
+	if status, _ := h.get("/pid"); status != http.StatusOK {
+		t.Errorf("status %d after recovery", status)
+	}
+}
+
+func TestStartupRetryCountPauses(t *testing.T) {
+	p := testProcess(config.HTTPPlatform)
+	p.StartupRetryCount = 1
+	p.Env = append(p.Env, fakeEnv("FAKE_LISTEN", "no", "FAKE_EXIT", "0:1")...)
+	h := start(t, p, Options{})
+	h.waitUntil(20*time.Second, "restarts to pause", h.logged("restarts paused"))
+	if got := h.entries("restarts paused")[0].ContextMap()["limit"]; got != "startupRetryCount" {
+		t.Errorf("limit = %v, want startupRetryCount", got)
+	}
+	if n := len(h.entries("backend started")); n != 2 {
+		t.Errorf("%d starts before the pause, want 2 (one retry)", n)
+	}
+}
+
+func TestProgramNotFound(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.Path = filepath.Join(t.TempDir(), "missing.exe")
+	p.StartupTimeLimit = 500 * time.Millisecond
+	h := start(t, p, Options{})
+	_, _, _, err := h.s.Acquire(context.Background())
+	var ue *UnavailableError
+	if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "no such file") || !strings.Contains(ue.Reason, "missing.exe") {
+		t.Errorf("Acquire = %v, want an *UnavailableError naming the program", err)
+	}
+	h.waitUntil(10*time.Second, "the failure logged", h.logged("backend did not start"))
+}
+
+func TestGracefulStopLadder(t *testing.T) {
+	tests := []struct {
+		name  string
+		kind  config.Kind
+		env   []string
+		limit time.Duration
+		want  stopHow
+	}{
+		{"shutdown request accepted", config.AspNetCore, []string{"FAKE_SHUTDOWN", "accept", "FAKE_TERM", "ignore"}, 10 * time.Second, stoppedByRequest},
+		{"no shutdown endpoint: SIGTERM", config.AspNetCore, nil, 10 * time.Second, stoppedBySignal},
+		{"accepted but still running: SIGTERM", config.AspNetCore, []string{"FAKE_SHUTDOWN", "stay"}, 2 * time.Second, stoppedBySignal},
+		{"httpPlatform: SIGTERM", config.HTTPPlatform, nil, 10 * time.Second, stoppedBySignal},
+		{"ignores everything: killed", config.AspNetCore, []string{"FAKE_TERM", "ignore"}, time.Second, stoppedByKill},
+		{"no time at all: killed", config.AspNetCore, nil, 0, stoppedByKill},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := testProcess(tt.kind)
+			p.ShutdownTimeLimit = tt.limit
+			p.Env = append(p.Env, fakeEnv(tt.env...)...)
+			h := start(t, p, Options{})
+			pid := h.pid()
+			h.stop()
+			e := h.entries("backend stopped")
+			if len(e) != 1 {
+				t.Fatalf("%d 'backend stopped' lines, want 1\n%s", len(e), h.dumpLogs())
+			}
+			if got := e[0].ContextMap()["how"]; got != string(tt.want) {
+				t.Errorf("stopped by %v, want %v", got, tt.want)
+			}
+			waitGone(t, pid, 5*time.Second)
+			if st := h.s.Status()[0]; st.State != Stopped {
+				t.Errorf("state after Run = %v, want stopped", st.State)
+			}
+		})
+	}
+}
+
+func TestAcquireWhileStopping(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	h := start(t, p, Options{})
+	h.pid()
+	h.stop()
+	_, _, _, err := h.s.Acquire(context.Background())
+	var ue *UnavailableError
+	if !errors.As(err, &ue) || !ue.Stopping {
+		t.Errorf("Acquire after stop = %v, want a stopping *UnavailableError", err)
+	}
+}
+
+func TestAcquireHonoursContext(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.Env = append(p.Env, fakeEnv("FAKE_LISTEN", "no")...)
+	h := start(t, p, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, _, err := h.s.Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Acquire = %v, want the context's deadline", err)
+	}
+}
+
+func TestInFlightAndRelease(t *testing.T) {
+	h := start(t, testProcess(config.AspNetCore), Options{})
+	h.pid()
+	_, _, release, err := h.s.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.s.Status()[0].InFlight; got != 1 {
+		t.Errorf("InFlight = %d, want 1", got)
+	}
+	release()
+	release() // a second call is harmless
+	if got := h.s.Status()[0].InFlight; got != 0 {
+		t.Errorf("InFlight after release = %d, want 0", got)
+	}
+}
+
+func TestSeveralProcesses(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.ProcessesPerApplication = 2
+	h := start(t, p, Options{})
+	h.waitUntil(20*time.Second, "two running backends", func() bool {
+		st := h.s.Status()
+		return st[0].State == Running && st[1].State == Running
+	})
+	pids := map[int]bool{}
+	for range 4 {
+		pids[h.pid()] = true
+	}
+	if len(pids) != 2 {
+		t.Errorf("requests reached %d processes, want both", len(pids))
+	}
+}
+
+func TestNoConsoleRedirection(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.ConsoleRedirection = false
+	p.Env = append(p.Env, fakeEnv("FAKE_PRINT", "5")...)
+	h := start(t, p, Options{})
+	if status, _ := h.get("/pid"); status != http.StatusOK {
+		t.Errorf("status %d", status)
+	}
+}
+
+func readPids(t *testing.T, file string) []int {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("pid file: %v", err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(data)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			t.Fatalf("pid file %q", data)
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
