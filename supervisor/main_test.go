@@ -51,6 +51,7 @@ func TestMain(m *testing.M) {
 //	FAKE_LISTEN_DELAY=ms  listen only after ms
 //	FAKE_LISTEN_HOST=h    listen on h (default 127.0.0.1)
 //	FAKE_PORT_VAR=NAME    read the port from NAME (default PORT)
+//	FAKE_BIND=retry       keep trying to listen while the port is taken
 //	FAKE_TERM=ignore      ignore SIGTERM (default: exit 0 on it)
 //	FAKE_SHUTDOWN=accept  answer the IIS shutdown request with 202 and exit;
 //	                      "stay": answer 202 and keep running; default 404
@@ -63,14 +64,15 @@ func TestMain(m *testing.M) {
 // in MS-ASPNETCORE-TOKEN, as ASP.NET Core does.
 func fakeBackend() int {
 	if os.Getenv("FAKE_WAIT") == "1" {
-		signal.Ignore(syscall.SIGTERM)
+		signal.Ignore(syscall.SIGTERM, os.Interrupt)
 		select {}
 	}
+	// SIGTERM on Unix; on Windows CTRL_BREAK arrives as os.Interrupt.
 	if os.Getenv("FAKE_TERM") == "ignore" {
-		signal.Ignore(syscall.SIGTERM)
+		signal.Ignore(syscall.SIGTERM, os.Interrupt)
 	} else {
 		c := make(chan os.Signal, 1)
-		signal.Notify(c, syscall.SIGTERM)
+		signal.Notify(c, syscall.SIGTERM, os.Interrupt)
 		go func() { <-c; fmt.Println("fake: SIGTERM"); os.Exit(0) }()
 	}
 	if n, _ := strconv.Atoi(os.Getenv("FAKE_PRINT")); n > 0 {
@@ -120,6 +122,11 @@ func fakeBackend() int {
 		host = "127.0.0.1"
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, os.Getenv(portVar)))
+	for err != nil && os.Getenv("FAKE_BIND") == "retry" {
+		// Some servers keep trying to bind instead of exiting.
+		time.Sleep(50 * time.Millisecond)
+		ln, err = net.Listen("tcp", net.JoinHostPort(host, os.Getenv(portVar)))
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fake:", err)
 		return 3

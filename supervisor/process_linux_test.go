@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/roosthq/roost/config"
 )
 
 // alive reports whether pid is a live process: it exists and is not a
@@ -80,5 +85,44 @@ func TestNoOrphanWhenRoostIsKilled(t *testing.T) {
 	roost.Wait()
 	for _, pid := range pids {
 		waitGone(t, pid, time.Second)
+	}
+}
+
+// TestPortTakenByAnotherProcess gives the first start a port that this
+// test process holds. The backend cannot listen there, but a connection
+// succeeds, so only the ownership check can tell: that start must fail,
+// naming the holder, and the next one must run on another port.
+func TestPortTakenByAnotherProcess(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	taken := ln.Addr().(*net.TCPAddr).Port
+	p := testProcess(config.AspNetCore)
+	p.Env = append(p.Env, fakeEnv("FAKE_BIND", "retry")...)
+	first := true
+	h := start(t, p, Options{}, func(s *Supervisor) {
+		s.pickPort = func() (int, error) {
+			if first {
+				first = false
+				return taken, nil
+			}
+			return pickPort()
+		}
+	})
+	if status, _ := h.get("/pid"); status != http.StatusOK {
+		t.Fatalf("status %d", status)
+	}
+	failures := h.entries("backend failed to start")
+	if len(failures) != 1 {
+		t.Fatalf("%d failed starts, want 1\n%s", len(failures), h.dumpLogs())
+	}
+	want := fmt.Sprintf("port %d is held by process %d, not by the backend", taken, os.Getpid())
+	if got := toString(failures[0].ContextMap()["error"]); !strings.Contains(got, want) {
+		t.Errorf("error = %s, want %q", got, want)
+	}
+	if st := h.s.Status()[0]; st.State != Running || st.Port == taken {
+		t.Errorf("Status = %+v, want running on another port than %d", st, taken)
 	}
 }
