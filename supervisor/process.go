@@ -3,7 +3,6 @@ package supervisor
 import (
 	"context"
 	crand "crypto/rand"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -327,5 +326,3 @@ func newToken() string {
 	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
-
-var errStopping = errors.New("roost is stopping")

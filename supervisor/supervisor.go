@@ -321,10 +321,10 @@ func (s *Supervisor) Status() []Status {
 // request: restarts are paused, no backend became ready in time, or roost
 // is stopping.
 type UnavailableError struct {
-	Reason   string        // what went wrong, for logs and detailed error pages
-	Retry    time.Duration // how long until a backend may be back; 0 when unknown
-	Output   []string      // the last lines the failed process printed
-	Stopping bool          // roost is shutting down
+	Reason       string        // what went wrong, for logs and detailed error pages
+	Retry        time.Duration // how long until a backend may be back; 0 when unknown
+	Output       []string      // the last lines the failed process printed
+	ShuttingDown bool          // roost is stopping
 }
 
 func (e *UnavailableError) Error() string { return "backend unavailable: " + e.Reason }
@@ -334,6 +334,10 @@ func (e *UnavailableError) RetryAfter() time.Duration { return e.Retry }
 
 // LastOutput is what the failed backend printed last.
 func (e *UnavailableError) LastOutput() []string { return e.Output }
+
+// Stopping reports whether the backend is unavailable because roost is
+// stopping, rather than because it failed.
+func (e *UnavailableError) Stopping() bool { return e.ShuttingDown }
 
 // Acquire returns where to send a request: the backend's URL and the
 // pairing token to send in MS-ASPNETCORE-TOKEN ("" for <httpPlatform>).
@@ -348,7 +352,7 @@ func (s *Supervisor) Acquire(ctx context.Context) (target *url.URL, token string
 		s.mu.Lock()
 		if s.stopping {
 			s.mu.Unlock()
-			return nil, "", nil, &UnavailableError{Reason: errStopping.Error(), Stopping: true}
+			return nil, "", nil, &UnavailableError{Reason: "roost is stopping", ShuttingDown: true}
 		}
 		if b := s.pickLocked(); b != nil {
 			s.mu.Unlock()

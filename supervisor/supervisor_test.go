@@ -480,7 +480,7 @@ func TestAcquireWhileStopping(t *testing.T) {
 	h.stop()
 	_, _, _, err := h.s.Acquire(context.Background())
 	var ue *UnavailableError
-	if !errors.As(err, &ue) || !ue.Stopping {
+	if !errors.As(err, &ue) || !ue.Stopping() {
 		t.Errorf("Acquire after stop = %v, want a stopping *UnavailableError", err)
 	}
 }

@@ -22,6 +22,9 @@ var roostBin string
 var repoRoot string
 
 func TestMain(m *testing.M) {
+	if os.Getenv("FAKE_BACKEND") == "1" {
+		os.Exit(fakeBackend())
+	}
 	os.Exit(runTests(m))
 }
 

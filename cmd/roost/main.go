@@ -4,6 +4,7 @@
 //
 // Usage:
 //
+//	roost run [flags] [APP]      run the app in the foreground
 //	roost check [--json] [APP]   validate web.config and print the effective settings
 //	roost version                print the version
 //
@@ -45,6 +46,7 @@ func main() {
 const usage = `usage: roost <command> [arguments]
 
 Commands:
+  run [flags] [APP]      run the app in the foreground (roost run -h for flags)
   check [--json] [APP]   validate APP's web.config and print the effective settings
   version                print roost's version
 
@@ -58,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
+	case "run":
+		return runRun(rest, stdout, stderr)
 	case "check":
 		return runCheck(rest, stdout, stderr)
 	case "version":
