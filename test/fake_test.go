@@ -1,7 +1,10 @@
 package test
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/json"
+	"io"
 	"fmt"
 	"net"
 	"net/http"
@@ -23,6 +26,9 @@ import (
 //	/headers     the request as it arrived: method, URI, Host and headers (JSON)
 //	/slow?ms=N   answers after N ms; appends "slow" to FAKE_LOG first
 //	/crash       exits with code 1 without answering
+//	/env         its environment (JSON list)
+//	/bytes?n=N   N bytes, streamed without a Content-Length
+//	/sha256      the SHA-256 and length of the request body
 func fakeBackend() int {
 	port := firstEnv("ASPNETCORE_PORT", "HTTP_PLATFORM_PORT", "PORT")
 	if ms, _ := strconv.Atoi(os.Getenv("FAKE_LISTEN_DELAY_MS")); ms > 0 {
@@ -51,6 +57,27 @@ func fakeBackend() int {
 		fmt.Fprint(w, "done")
 	})
 	mux.HandleFunc("/crash", func(w http.ResponseWriter, r *http.Request) { os.Exit(1) })
+	mux.HandleFunc("/env", func(w http.ResponseWriter, r *http.Request) { json.NewEncoder(w).Encode(os.Environ()) })
+	mux.HandleFunc("/bytes", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.ParseInt(r.URL.Query().Get("n"), 10, 64)
+		chunk := bytes.Repeat([]byte("0123456789abcdef"), 4096)
+		for n > 0 {
+			k := min(n, int64(len(chunk)))
+			if _, err := w.Write(chunk[:k]); err != nil {
+				return
+			}
+			n -= k
+		}
+	})
+	mux.HandleFunc("/sha256", func(w http.ResponseWriter, r *http.Request) {
+		h := sha256.New()
+		n, err := io.Copy(h, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintf(w, "%x %d", h.Sum(nil), n)
+	})
 	mux.HandleFunc("POST /iisintegration", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		select {
