@@ -80,7 +80,13 @@ type Options struct {
 	Listen  []Listen
 	TLSCert string // certificate file for https listeners (PEM)
 	TLSKey  string // its key file (PEM)
-	Logger  *zap.Logger
+
+	// TLSClientCerts asks https clients for a certificate, which is passed
+	// to the backend in MS-ASPNETCORE-CLIENTCERT. roost does not verify it:
+	// like IIS with "accept client certificates", it leaves that to the app.
+	TLSClientCerts bool
+
+	Logger *zap.Logger
 
 	// Ready, when set, is called with the bound addresses once every
 	// listener accepts connections (the backend may still be starting).
@@ -135,6 +141,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 				return &OptionError{fmt.Errorf("load --tls-cert %s and --tls-key %s: %w", opts.TLSCert, opts.TLSKey, err)}
 			}
 			tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			if opts.TLSClientCerts {
+				tlsConfig.ClientAuth = tls.RequestClientCert
+			}
 		}
 	}
 

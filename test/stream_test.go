@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -133,9 +134,18 @@ func TestRunHTTPS(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	pool := writeSelfSigned(t, certFile, keyFile)
+	clientCertFile, clientKeyFile := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem")
+	writeSelfSigned(t, clientCertFile, clientKeyFile)
+	clientCert, err := tls.LoadX509KeyPair(clientCertFile, clientKeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	addr := freeAddr(t)
-	r := startRoost(t, "--listen", "https://"+addr, "--tls-cert", certFile, "--tls-key", keyFile, fakeApp(t, "", "X", "1"))
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+	r := startRoost(t, "--listen", "https://"+addr, "--tls-cert", certFile, "--tls-key", keyFile, "--tls-client-certs", fakeApp(t, "", "X", "1"))
+	client := &http.Client{Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientCert}},
+		ForceAttemptHTTP2: true,
+	}}
 	defer client.CloseIdleConnections()
 
 	resp, err := client.Get("https://" + addr + "/headers")
@@ -150,6 +160,9 @@ func TestRunHTTPS(t *testing.T) {
 	}
 	if got.Header.Get("X-Forwarded-Proto") != "https" {
 		t.Errorf("X-Forwarded-Proto = %q, want https", got.Header.Get("X-Forwarded-Proto"))
+	}
+	if want := base64.StdEncoding.EncodeToString(clientCert.Certificate[0]); got.Header.Get("Ms-Aspnetcore-Clientcert") != want {
+		t.Errorf("MS-ASPNETCORE-CLIENTCERT = %q, want the client certificate", got.Header.Get("Ms-Aspnetcore-Clientcert"))
 	}
 	resp, err = client.Get("https://" + addr + "/env")
 	if err != nil {

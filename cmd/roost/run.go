@@ -29,6 +29,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&listen, "listen", "address to serve on: host:port, http://host:port or https://host:port; repeatable (default :$PORT if PORT is set, else :8080)")
 	tlsCert := fs.String("tls-cert", "", "certificate file (PEM) for https listeners")
 	tlsKey := fs.String("tls-key", "", "private key file (PEM) for https listeners")
+	tlsClientCerts := fs.Bool("tls-client-certs", false, "ask https clients for a certificate and pass it to the app in MS-ASPNETCORE-CLIENTCERT (not verified by roost)")
 	logLevel := fs.String("log-level", "info", "roost's log level: "+strings.Join(logs.Levels, ", "))
 	logFormat := fs.String("log-format", "console", "roost's log format: "+strings.Join(logs.Formats, ", "))
 	positional, err := parseFlags(fs, args)
@@ -93,7 +94,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err = service.Run(ctx, cfg, service.Options{Listen: specs, TLSCert: *tlsCert, TLSKey: *tlsKey, Logger: log})
+	err = service.Run(ctx, cfg, service.Options{Listen: specs, TLSCert: *tlsCert, TLSKey: *tlsKey, TLSClientCerts: *tlsClientCerts, Logger: log})
 	var listenErr *service.ListenError
 	var optionErr *service.OptionError
 	switch {

@@ -1,0 +1,478 @@
+#!/usr/bin/env bash
+# test/bench/run.sh: roost's forwarding throughput and latency, side by side
+# with the same backend reached directly, through nginx and through haproxy,
+# in one run, with the same wrk settings; and roost's memory use.
+#
+#   bash test/bench/run.sh
+#
+# Not part of `go test`. It installs what it lacks (apt: wrk, nginx-light,
+# haproxy), builds roost and test/bench/backend into a temporary folder,
+# runs everything on 127.0.0.1 only and stops every process it started
+# when it exits. With the defaults it takes well under two minutes.
+#
+# Settings (environment):
+#   BENCH_DURATION  wrk -d of each measured run        (default 5s)
+#   BENCH_CONNS     wrk -c, concurrent connections      (default 32)
+#   BENCH_THREADS   wrk -t                              (default 1)
+#   BENCH_WARMUP    wrk -d of the warm-up before each   (default 1s)
+#   BENCH_ROUNDS    rounds; each measures every target, in a rotated
+#                   order, and the table shows each target's median run
+#                   by requests/s                       (default 1)
+#   BENCH_PORT      first of four consecutive loopback ports: backend,
+#                   roost, nginx, haproxy               (default 18080)
+#   BENCH_NGINX_WORKERS  nginx worker_processes        (default auto)
+#
+# Fairness: every proxy may use every core. roost and the backends are Go
+# programs (GOMAXPROCS = number of CPUs), haproxy runs one thread per CPU by
+# default, and nginx gets worker_processes auto (one per CPU). All proxies
+# keep idle connections to the backend (nginx keepalive 256, haproxy
+# http-reuse always, roost its own pool), lift nginx's default limit of 1000
+# requests per connection on both sides (roost and haproxy have none), and
+# do the same header work roost does: pass Host through and add
+# X-Forwarded-For and X-Forwarded-Proto. No proxy writes an access log.
+# wrk, the proxy and the backend share the machine's cores, so absolute
+# numbers mean little; compare the ratios measured side by side in one run.
+set -euo pipefail
+
+DURATION=${BENCH_DURATION:-5s}
+CONNS=${BENCH_CONNS:-32}
+THREADS=${BENCH_THREADS:-1}
+WARMUP=${BENCH_WARMUP:-1s}
+ROUNDS=${BENCH_ROUNDS:-1}
+BASE_PORT=${BENCH_PORT:-18080}
+NGINX_WORKERS=${BENCH_NGINX_WORKERS:-auto}
+
+BACKEND_PORT=$BASE_PORT
+ROOST_PORT=$((BASE_PORT + 1))
+NGINX_PORT=$((BASE_PORT + 2))
+HAPROXY_PORT=$((BASE_PORT + 3))
+BODY_SIZE=1024 # what test/bench/backend answers
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+say() { printf '%s\n' "$*" >&2; }
+die() {
+	say "run.sh: $*"
+	exit 1
+}
+
+case $ROUNDS in '' | *[!0-9]* | 0) die "BENCH_ROUNDS must be a whole number above 0, got '$ROUNDS'" ;; esac
+case $CONNS in '' | *[!0-9]* | 0) die "BENCH_CONNS must be a whole number above 0, got '$CONNS'" ;; esac
+
+# --- temporary folder and cleanup ------------------------------------------
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/roost-bench.XXXXXX")
+pids=() # every long-running process started here; each leads its own process group
+
+cleanup() {
+	local rc=$? pid i alive
+	set +e
+	trap - EXIT INT TERM
+	for pid in "${pids[@]}"; do
+		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+	done
+	# Give them up to 5 s to stop on their own (roost stops its backend
+	# gracefully), then kill whatever is left.
+	for ((i = 0; i < 50; i++)); do
+		alive=0
+		for pid in "${pids[@]}"; do
+			if kill -0 "$pid" 2>/dev/null; then alive=1; fi
+		done
+		if [ "$alive" = 0 ]; then break; fi
+		sleep 0.1
+	done
+	for pid in "${pids[@]}"; do
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start LOG CMD...: run CMD in the background in a process group of its own,
+# output to LOG; sets started_pid.
+start() {
+	local logfile=$1
+	shift
+	setsid "$@" >"$logfile" 2>&1 </dev/null &
+	started_pid=$!
+	pids+=("$started_pid")
+}
+
+# --- tools -------------------------------------------------------------------
+
+SUDO=
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi
+apt_updated=0
+
+# find_bin NAME: the path of NAME, also looking in the sbin folders that
+# a non-root PATH may lack; empty when absent.
+find_bin() {
+	local p
+	p=$(command -v "$1" 2>/dev/null) && { echo "$p"; return; }
+	for p in /usr/sbin/"$1" /sbin/"$1" /usr/local/sbin/"$1"; do
+		if [ -x "$p" ]; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# ensure NAME PACKAGE: install PACKAGE when NAME is absent; prints the path
+# of NAME, or nothing when it cannot be had.
+ensure() {
+	local name=$1 pkg=$2 p
+	p=$(find_bin "$name")
+	if [ -z "$p" ]; then
+		say "installing $pkg (apt-get install -y $pkg) ..."
+		if [ "$apt_updated" = 0 ]; then
+			apt_updated=1
+			$SUDO apt-get update >"$tmp/apt-update.log" 2>&1 ||
+				say "apt-get update failed (see below); trying the install anyway"$'\n'"$(tail -n 5 "$tmp/apt-update.log")"
+		fi
+		# policy-rc.d / RUNLEVEL=1 keep the package's system service from
+		# starting: this script runs its own copy from a config in $tmp.
+		if ! $SUDO env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y "$pkg" >"$tmp/apt-$pkg.log" 2>&1; then
+			say "apt-get install -y $pkg failed:"$'\n'"$(tail -n 5 "$tmp/apt-$pkg.log")"
+		fi
+		p=$(find_bin "$name")
+	fi
+	echo "$p"
+}
+
+command -v go >/dev/null 2>&1 || die "go is not in PATH"
+command -v curl >/dev/null 2>&1 || die "curl is not in PATH"
+command -v setsid >/dev/null 2>&1 || die "setsid (util-linux) is not in PATH"
+WRK=$(ensure wrk wrk)
+[ -n "$WRK" ] || die "wrk is required and could not be installed"
+NGINX=$(ensure nginx nginx-light)
+HAPROXY=$(ensure haproxy haproxy)
+[ -n "$NGINX" ] || say "SKIP nginx: not installed and apt-get install nginx-light failed; its column is left out"
+[ -n "$HAPROXY" ] || say "SKIP haproxy: not installed and apt-get install haproxy failed; its column is left out"
+
+# --- build -------------------------------------------------------------------
+
+say "building roost and test/bench/backend into $tmp ..."
+(cd "$repo" && go build -o "$tmp/roost" ./cmd/roost && go build -o "$tmp/backend" ./test/bench/backend) ||
+	die "go build failed"
+
+# --- helpers -----------------------------------------------------------------
+
+# port_busy PORT: true when something accepts connections on 127.0.0.1:PORT.
+port_busy() {
+	timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+# wait_ready NAME URL PID: wait, at most 100 tries and 15 s, for URL to answer
+# 200 with the backend's body; fail when PID exits first.
+wait_ready() {
+	local name=$1 url=$2 pid=$3 i size deadline=$((SECONDS + 15))
+	for ((i = 1; i <= 100 && SECONDS < deadline; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			say "$name exited while starting"
+			return 1
+		fi
+		if size=$(curl -fsS --max-time 1 -o /dev/null -w '%{size_download}' "$url" 2>/dev/null); then
+			if [ "$size" = "$BODY_SIZE" ]; then
+				say "$name ready after $i tries"
+				return 0
+			fi
+			say "$name answered $size bytes, want $BODY_SIZE"
+			return 1
+		fi
+		sleep 0.1
+	done
+	say "$name not ready after $((i - 1)) tries"
+	return 1
+}
+
+# children PID: the child processes of PID.
+children() {
+	cat /proc/"$1"/task/*/children 2>/dev/null || true
+}
+
+# cpu_ticks PID...: user+system CPU clock ticks used so far by the processes.
+cpu_ticks() {
+	local sum=0 p s f
+	for p in "$@"; do
+		s=$(cat /proc/"$p"/stat 2>/dev/null) || continue
+		s=${s##*) }
+		read -ra f <<<"$s"
+		sum=$((sum + f[11] + f[12]))
+	done
+	echo "$sum"
+}
+
+# mem PID FIELD: FIELD (VmRSS, VmHWM) of PID from /proc, in KiB.
+mem() {
+	awk -v k="$2:" '$1 == k { print $2 }' /proc/"$1"/status 2>/dev/null || true
+}
+
+# mib KIB: KiB as MiB with one decimal.
+mib() {
+	if [ -z "$1" ]; then echo "-"; else awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; fi
+}
+
+# to_us VALUE: a wrk latency (123.45us, 1.20ms, 1.00s, 1.00m) in microseconds.
+to_us() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		m = (u == "us") ? 1 : (u == "ms") ? 1e3 : (u == "s") ? 1e6 : (u == "m") ? 6e7 : (u == "h") ? 3.6e9 : -1
+		if (m < 0) print ""; else printf "%.1f", n * m
+	}'
+}
+
+# ratio A B: A/B with two decimals, "-" when either is missing.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
+}
+
+clk_tck=$(getconf CLK_TCK)
+
+# --- start the targets -------------------------------------------------------
+
+for p in "$BACKEND_PORT" "$ROOST_PORT" "$NGINX_PORT" "$HAPROXY_PORT"; do
+	if port_busy "$p"; then die "127.0.0.1:$p is already in use; set BENCH_PORT to the first of four free ports"; fi
+done
+
+targets=() declare -A url procs
+declare -A url proc_pids
+
+# (a) the backend, reached directly, and by nginx and haproxy.
+start "$tmp/backend.log" "$tmp/backend" "$BACKEND_PORT"
+backend_pid=$started_pid
+wait_ready backend "http://127.0.0.1:$BACKEND_PORT/" "$backend_pid" ||
+	die "the backend did not start: $(tail -n 5 "$tmp/backend.log")"
+targets+=(direct)
+url[direct]="http://127.0.0.1:$BACKEND_PORT/"
+proc_pids[direct]=$backend_pid
+
+# (b) roost, which always starts its own backend: a second copy of the same
+# binary, on a port roost chooses.
+mkdir -p "$tmp/app"
+cat >"$tmp/app/web.config" <<EOF
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <system.webServer>
+    <httpPlatform processPath="$tmp/backend" arguments="%HTTP_PLATFORM_PORT%" stdoutLogEnabled="false" />
+  </system.webServer>
+</configuration>
+EOF
+start "$tmp/roost.log" "$tmp/roost" run --listen "127.0.0.1:$ROOST_PORT" "$tmp/app"
+roost_pid=$started_pid
+wait_ready roost "http://127.0.0.1:$ROOST_PORT/" "$roost_pid" ||
+	die "roost did not start:"$'\n'"$(tail -n 20 "$tmp/roost.log")"
+targets+=(roost)
+url[roost]="http://127.0.0.1:$ROOST_PORT/"
+proc_pids[roost]=$roost_pid
+
+# (c) nginx, from its own config, in the foreground of its own process group.
+if [ -n "$NGINX" ]; then
+	mkdir -p "$tmp/nginx"
+	cat >"$tmp/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes $NGINX_WORKERS;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events {
+    worker_connections 4096;
+}
+http {
+    access_log off;
+    client_body_temp_path $tmp/nginx/client_body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    keepalive_requests 1000000;
+    upstream backend {
+        server 127.0.0.1:$BACKEND_PORT;
+        keepalive 256;
+        keepalive_requests 1000000;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / {
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$http_host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+        }
+    }
+}
+EOF
+	nginx_args=(-p "$tmp/nginx/" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log")
+	if ! "$NGINX" -t "${nginx_args[@]}" >"$tmp/nginx/test.log" 2>&1; then
+		say "SKIP nginx: its config does not load:"$'\n'"$(cat "$tmp/nginx/test.log")"
+		NGINX=
+	else
+		start "$tmp/nginx/stdout.log" "$NGINX" "${nginx_args[@]}"
+		nginx_pid=$started_pid
+		if wait_ready nginx "http://127.0.0.1:$NGINX_PORT/" "$nginx_pid"; then
+			targets+=(nginx)
+			url[nginx]="http://127.0.0.1:$NGINX_PORT/"
+			proc_pids[nginx]=$nginx_pid # and its workers, found at measurement time
+		else
+			say "SKIP nginx: it did not become ready:"$'\n'"$(tail -n 5 "$tmp/nginx/error.log" 2>/dev/null)"
+			NGINX=
+		fi
+	fi
+fi
+
+# (d) haproxy, from a minimal config, in the foreground (-db).
+if [ -n "$HAPROXY" ]; then
+	mkdir -p "$tmp/haproxy"
+	cat >"$tmp/haproxy/haproxy.cfg" <<EOF
+global
+    maxconn 4096
+    pidfile $tmp/haproxy/haproxy.pid
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    http-reuse always
+    option forwardfor
+
+frontend bench
+    bind 127.0.0.1:$HAPROXY_PORT
+    http-request set-header X-Forwarded-Proto http
+    default_backend app
+
+backend app
+    server app 127.0.0.1:$BACKEND_PORT
+EOF
+	if ! "$HAPROXY" -c -f "$tmp/haproxy/haproxy.cfg" >"$tmp/haproxy/check.log" 2>&1; then
+		say "SKIP haproxy: its config does not load:"$'\n'"$(cat "$tmp/haproxy/check.log")"
+		HAPROXY=
+	else
+		start "$tmp/haproxy/haproxy.log" "$HAPROXY" -db -f "$tmp/haproxy/haproxy.cfg" -p "$tmp/haproxy/haproxy.pid"
+		haproxy_pid=$started_pid
+		if wait_ready haproxy "http://127.0.0.1:$HAPROXY_PORT/" "$haproxy_pid"; then
+			targets+=(haproxy)
+			url[haproxy]="http://127.0.0.1:$HAPROXY_PORT/"
+			proc_pids[haproxy]=$haproxy_pid
+		else
+			say "SKIP haproxy: it did not become ready:"$'\n'"$(tail -n 5 "$tmp/haproxy/haproxy.log")"
+			HAPROXY=
+		fi
+	fi
+fi
+
+# roost's own processes: its backend copy and its watchdog.
+roost_backend_pid= roost_watchdog_pid=
+for c in $(children "$roost_pid"); do
+	case $(readlink "/proc/$c/exe" 2>/dev/null || true) in
+	"$tmp/backend") roost_backend_pid=$c ;;
+	"$tmp/roost") roost_watchdog_pid=$c ;;
+	esac
+done
+
+sleep 1 # let start-up settle before measuring roost at rest
+roost_idle_rss=$(mem "$roost_pid" VmRSS)
+roost_idle_hwm=$(mem "$roost_pid" VmHWM)
+
+# --- measure -------------------------------------------------------------------
+
+# measure TARGET ROUND: warm up, then one measured wrk run; its output goes
+# to $tmp/wrk-TARGET-ROUND.txt, the CPU ticks the target used to
+# $tmp/cpu-TARGET-ROUND.txt.
+measure() {
+	local t=$1 r=$2 watch before after
+	say "round $r/$ROUNDS: $t: warm-up $WARMUP, then $DURATION with $CONNS connections ..."
+	"$WRK" -t"$THREADS" -c"$CONNS" -d"$WARMUP" "${url[$t]}" >/dev/null 2>&1 || true
+	# shellcheck disable=SC2046
+	watch=("${proc_pids[$t]}" $( [ "$t" = nginx ] && children "${proc_pids[$t]}"))
+	before=$(cpu_ticks "${watch[@]}")
+	if ! "$WRK" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${url[$t]}" >"$tmp/wrk-$t-$r.txt" 2>&1; then
+		say "wrk against $t failed:"$'\n'"$(cat "$tmp/wrk-$t-$r.txt")"
+		: >"$tmp/wrk-$t-$r.txt"
+	fi
+	after=$(cpu_ticks "${watch[@]}")
+	echo $((after - before)) >"$tmp/cpu-$t-$r.txt"
+	if [ "$t" = roost ]; then
+		roost_load_rss=$(mem "$roost_pid" VmRSS)
+		roost_load_hwm=$(mem "$roost_pid" VmHWM)
+		roost_backend_rss=$(mem "$roost_backend_pid" VmRSS)
+		roost_watchdog_rss=$(mem "$roost_watchdog_pid" VmRSS)
+	fi
+	sleep 0.5 # let TIME_WAIT and the last responses settle
+}
+
+n=${#targets[@]}
+for ((r = 1; r <= ROUNDS; r++)); do
+	for ((i = 0; i < n; i++)); do
+		measure "${targets[$(((i + r - 1) % n))]}" "$r"
+	done
+done
+
+# --- results -------------------------------------------------------------------
+
+declare -A rps p50 p99 p50us p99us reqs errs cpu_us
+for t in "${targets[@]}"; do
+	# The median run by requests/s.
+	best=$(for ((r = 1; r <= ROUNDS; r++)); do
+		awk -v r="$r" '/^Requests\/sec:/ { print $2, r; found = 1 } END { if (!found) print 0, r }' "$tmp/wrk-$t-$r.txt"
+	done | sort -g | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2) { print $2 }')
+	f=$tmp/wrk-$t-$best.txt
+	rps[$t]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$f")
+	p50[$t]=$(awk '$1 == "50%" { print $2 }' "$f")
+	p99[$t]=$(awk '$1 == "99%" { print $2 }' "$f")
+	p50us[$t]=$(to_us "${p50[$t]:-}")
+	p99us[$t]=$(to_us "${p99[$t]:-}")
+	reqs[$t]=$(awk '/requests in/ { print $1 }' "$f")
+	errs[$t]=$(awk '
+		/^  Non-2xx or 3xx responses:/ { e += $NF }
+		/^  Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
+		END { print e + 0 }' "$f")
+	ticks=$(cat "$tmp/cpu-$t-$best.txt")
+	cpu_us[$t]=$(awk -v t="$ticks" -v n="${reqs[$t]:-0}" -v hz="$clk_tck" 'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "-" }')
+	[ -n "${rps[$t]}" ] || rps[$t]=
+done
+
+versions() {
+	echo "  go:      $(go version | awk '{ print $3 }')"
+	echo "  wrk:     $("$WRK" -v 2>&1 | awk 'NR == 1 { print $2 }')"
+	if [ -n "$NGINX" ]; then echo "  nginx:   $("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"; fi
+	if [ -n "$HAPROXY" ]; then echo "  haproxy: $("$HAPROXY" -v 2>&1 | awk 'NR == 1 { print $3 }')"; fi
+}
+
+echo
+echo "roost proxy benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(uname -r)"
+versions
+echo "  load:    wrk -t$THREADS -c$CONNS -d$DURATION --latency, after a $WARMUP warm-up; $ROUNDS round(s)$( [ "$ROUNDS" -gt 1 ] && echo ", median run by requests/s")"
+echo "  backend: test/bench/backend, $BODY_SIZE-byte body; direct, nginx and haproxy share one copy on :$BACKEND_PORT,"
+echo "           roost runs its own copy of the same binary (roost always launches its backend itself)"
+echo "  proxies: nginx worker_processes $NGINX_WORKERS, upstream keepalive 256; haproxy default threads (one per CPU),"
+echo "           http-reuse always; roost GOMAXPROCS=$(nproc); all add X-Forwarded-For/-Proto, none logs requests"
+echo
+printf '%-8s %12s %10s %10s %8s %12s\n' target "requests/s" p50 p99 errors "CPU us/req"
+for t in "${targets[@]}"; do
+	printf '%-8s %12s %10s %10s %8s %12s\n' "$t" "${rps[$t]:--}" "${p50[$t]:--}" "${p99[$t]:--}" "${errs[$t]:--}" "${cpu_us[$t]:--}"
+done
+echo "(CPU us/req: CPU time of the target's own processes per request during the run, wrk and backends excluded;"
+echo " for direct it is the backend's)"
+echo
+echo "ratios (requests/s: higher is better for roost; p99: lower is better for roost)"
+printf '%-16s %12s %10s\n' "" "requests/s" p99
+for peer in direct nginx haproxy; do
+	if [ -n "${url[$peer]:-}" ]; then
+		printf '%-16s %12s %10s\n' "roost/$peer" "$(ratio "${rps[roost]:-}" "${rps[$peer]:-}")" "$(ratio "${p99us[roost]:-}" "${p99us[$peer]:-}")"
+	else
+		printf '%-16s %12s %10s\n' "roost/$peer" "skipped" "skipped"
+	fi
+done
+echo
+echo "roost memory (/proc/PID/status)"
+echo "  roost idle after start-up:  VmRSS $(mib "$roost_idle_rss")  (VmHWM $(mib "$roost_idle_hwm"))"
+echo "  roost right after the load: VmRSS $(mib "${roost_load_rss:-}")  peak VmHWM $(mib "${roost_load_hwm:-}")"
+echo "  besides roost: its backend VmRSS $(mib "${roost_backend_rss:-}"), its watchdog VmRSS $(mib "${roost_watchdog_rss:-}")"
+for t in "${targets[@]}"; do
+	if [ "${errs[$t]}" != 0 ]; then echo "WARNING: $t had ${errs[$t]} errors (non-2xx responses or socket errors); see its numbers with care"; fi
+done
