@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -107,10 +108,30 @@ func (s *Supervisor) startBackend() (*backend, error) {
 		s.log.Warn("watchdog does not know the backend; its children may outlive a killed roost", errField(err))
 	}
 
+	var sink io.WriteCloser
+	if s.output != nil && b.outRead != nil {
+		sink = s.output(b.pid, b.started)
+	}
 	go func() {
 		defer close(b.outDone)
-		if b.outRead != nil {
-			b.outRead.WriteTo(b.out) //nolint:errcheck // ends at EOF or when closed
+		if b.outRead == nil {
+			return
+		}
+		var w io.Writer = b.out
+		if sink != nil {
+			defer sink.Close()
+			w = io.MultiWriter(b.out, sink)
+		}
+		// Reading ends at EOF, or when finish closes the pipe.
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := b.outRead.Read(buf)
+			if n > 0 {
+				w.Write(buf[:n])
+			}
+			if err != nil {
+				return
+			}
 		}
 	}()
 	go func() {

@@ -12,6 +12,7 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"sync"
@@ -34,6 +35,15 @@ type Options struct {
 	// HTTPSPort is the port of roost's https listener, passed to
 	// <aspNetCore> backends in ASPNETCORE_ANCM_HTTPS_PORT. Zero: none.
 	HTTPSPort int
+
+	// Output, when set, is called for every process started with console
+	// redirection, with its pid and start time. Everything the process
+	// prints (stdout and stderr, in arrival order) is also written to the
+	// writer it returns, which is closed once the output has ended. A nil
+	// writer means nowhere. Writes run on the goroutine that drains the
+	// process's pipe, so a writer must not block for long: a slow one
+	// slows the process down.
+	Output func(pid int, started time.Time) io.WriteCloser
 }
 
 // Supervisor keeps the backend processes of one app running. Create it
@@ -47,6 +57,7 @@ type Supervisor struct {
 	policy    *policy // guarded by mu: failures count for the whole app
 	watchdog  *watchdog
 	pickPort  func() (int, error) // chooses a port for each start; replaced in tests
+	output    func(pid int, started time.Time) io.WriteCloser
 
 	mu       sync.Mutex
 	slots    []*slot
@@ -104,6 +115,7 @@ func New(p config.Process, opts Options) *Supervisor {
 		httpsPort: opts.HTTPSPort,
 		policy:    newPolicy(p.RapidFailsPerMinute, p.StartupRetryCount),
 		pickPort:  pickPort,
+		output:    opts.Output,
 		changed:   make(chan struct{}),
 	}
 	for i := range n {

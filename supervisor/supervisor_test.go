@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -555,4 +556,49 @@ func readPids(t *testing.T, file string) []int {
 		pids = append(pids, pid)
 	}
 	return pids
+}
+
+// recorder is an Output writer that keeps what it was given.
+type recorder struct {
+	mu     sync.Mutex
+	pid    int
+	data   strings.Builder
+	closed bool
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.data.Write(p)
+}
+
+func (r *recorder) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	return nil
+}
+
+func TestOutputSink(t *testing.T) {
+	var mu sync.Mutex
+	var recs []*recorder
+	p := testProcess(config.AspNetCore)
+	p.Env = append(p.Env, fakeEnv("FAKE_PRINT", "4")...)
+	h := start(t, p, Options{Output: func(pid int, started time.Time) io.WriteCloser {
+		mu.Lock()
+		defer mu.Unlock()
+		r := &recorder{pid: pid}
+		recs = append(recs, r)
+		return r
+	}})
+	pid := h.pid()
+	h.stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(recs) != 1 || recs[0].pid != pid || !recs[0].closed {
+		t.Fatalf("Output called %d times; first for pid %d, closed %v; want once for %d, closed", len(recs), recs[0].pid, recs[0].closed, pid)
+	}
+	if got := recs[0].data.String(); !strings.Contains(got, "line 1\nline 2\nline 3\nline 4\n") {
+		t.Errorf("Output got %q, want the four lines in order", got)
+	}
 }
