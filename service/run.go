@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -91,6 +92,10 @@ type Options struct {
 	// Ready, when set, is called with the bound addresses once every
 	// listener accepts connections (the backend may still be starting).
 	Ready func(addrs []net.Addr)
+
+	// Output, when set, gives for a configuration the supervisor's Output
+	// hook (see supervisor.Options), such as the stdout log files.
+	Output func(cfg *config.Config) func(pid int, started time.Time) io.WriteCloser
 }
 
 // ListenError is a listener that could not be bound.
@@ -161,16 +166,18 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		listeners = append(listeners, ln)
 	}
 
-	sup := supervisor.New(cfg.Process, supervisor.Options{Logger: log, HTTPSPort: httpsPort(opts.Listen, listeners)})
-	fwd := forwarder.New(sup, cfg.Proxy, log)
-	defer fwd.Close()
-
-	// The backend outlives ctx: it is stopped only after the listeners
-	// have drained.
-	supCtx, stopBackend := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBackend()
-	supDone := make(chan error, 1)
-	go func() { supDone <- sup.Run(supCtx) }()
+	h := &host{}
+	ctl := &controller{host: h, log: log, httpsPort: httpsPort(opts.Listen, listeners), output: opts.Output}
+	ctl.cfg.Store(cfg)
+	ctl.start()
+	w := newWatcher(cfg.Dir, configName(cfg), log)
+	// The app outlives ctx: it is stopped only after the listeners have
+	// drained.
+	appCtx, stopApp := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopApp()
+	var background sync.WaitGroup
+	background.Go(func() { w.run(appCtx) })
+	background.Go(func() { ctl.run(appCtx, w) })
 
 	servers := make([]*http.Server, len(listeners))
 	serveErr := make(chan error, len(listeners))
@@ -179,7 +186,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	for i, ln := range listeners {
 		l := opts.Listen[i]
 		srv := &http.Server{
-			Handler:           fwd,
+			Handler:           h,
 			ReadHeaderTimeout: readHeaderTimeout,
 			IdleTimeout:       idleTimeout,
 			MaxHeaderBytes:    maxHeaderBytes,
@@ -215,6 +222,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		log.Error("listener failed; stopping", zap.Error(err))
 	}
 
+	cfg = ctl.cfg.Load() // web.config may have changed since the start
 	if d := cfg.Process.ShutdownDelay; d > 0 {
 		// Keep serving while load balancers notice that roost is leaving.
 		log.Info("still serving for shutdownDelay", zap.Duration("shutdown_delay", d))
@@ -231,8 +239,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		}
 	}
 	serving.Wait()
-	stopBackend()
-	<-supDone
+	stopApp()
+	background.Wait()
 	log.Info("stopped")
 	return err
 }

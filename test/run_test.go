@@ -22,12 +22,39 @@ import (
 
 // roostRun is a `roost run` started by a test.
 type roostRun struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	addr string // where it listens, host:port
-	done chan struct{}
-	mu   sync.Mutex
-	log  bytes.Buffer // its stderr so far
+	t       *testing.T
+	cmd     *exec.Cmd
+	addr    string // where it listens, host:port
+	done    chan struct{}
+	mu      sync.Mutex
+	log     bytes.Buffer  // its stderr so far
+	newLine chan struct{} // closed and replaced at every line
+}
+
+// waitLog waits until roost's log has a line containing substr, and
+// returns that line.
+func (r *roostRun) waitLog(substr string, timeout time.Duration) string {
+	r.t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		ch := r.newLine
+		for _, line := range strings.Split(r.log.String(), "\n") {
+			if strings.Contains(line, substr) {
+				r.mu.Unlock()
+				return line
+			}
+		}
+		r.mu.Unlock()
+		select {
+		case <-ch:
+		case <-r.done:
+			r.t.Fatalf("roost exited without logging %q:\n%s", substr, r.stderr())
+		case <-deadline.C:
+			r.t.Fatalf("roost did not log %q within %s:\n%s", substr, timeout, r.stderr())
+		}
+	}
 }
 
 // writeApp writes a web.config into a new app folder and returns the folder.
@@ -77,7 +104,7 @@ func freeAddr(t *testing.T) string {
 // listens. It is interrupted and waited for when the test ends.
 func startRoost(t *testing.T, args ...string) *roostRun {
 	t.Helper()
-	r := &roostRun{t: t, addr: freeAddr(t), done: make(chan struct{})}
+	r := &roostRun{t: t, addr: freeAddr(t), done: make(chan struct{}), newLine: make(chan struct{})}
 	r.cmd = exec.Command(roostBin, append([]string{"run", "--listen", r.addr}, args...)...)
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
@@ -94,6 +121,8 @@ func startRoost(t *testing.T, args ...string) *roostRun {
 		for sc.Scan() {
 			r.mu.Lock()
 			r.log.WriteString(sc.Text() + "\n")
+			close(r.newLine)
+			r.newLine = make(chan struct{})
 			r.mu.Unlock()
 			if !signalled && strings.Contains(sc.Text(), "listening") {
 				close(listening)
@@ -195,7 +224,7 @@ func TestRunServesAndStopsGracefully(t *testing.T) {
 	if !strings.Contains(r.stderr(), `"how": "shutdown request"`) {
 		t.Errorf("the backend was not stopped by the IIS shutdown request:\n%s", r.stderr())
 	}
-	if pid == 0 || syscall.Kill(pid, 0) == nil {
+	if pid == 0 || pidAlive(t, strconv.Itoa(pid)) {
 		t.Errorf("backend %d still alive after roost stopped", pid)
 	}
 }
