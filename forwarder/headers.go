@@ -21,9 +21,12 @@ import (
 //   - no Upgrade: h2c.
 //
 // ReverseProxy has already removed hop-by-hop headers and the client's
-// forwarding headers from Out, and keeps the path and query as sent.
+// forwarding headers from Out. It keeps the path as sent, but drops query
+// parameters it cannot parse (with ";" or a bad escape), so the query is
+// put back as the client sent it, as ANCM does.
 func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	st := stateOf(pr.In)
+	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
 	pr.SetURL(st.target)
 	pr.Out.Host = pr.In.Host
 
@@ -100,9 +103,13 @@ type connectionKeeper struct {
 
 func (c connectionKeeper) RoundTrip(r *http.Request) (*http.Response, error) {
 	res, err := c.rt.RoundTrip(r)
-	if err == nil && c.keep && res.StatusCode != http.StatusSwitchingProtocols {
-		res.Header.Del(keptConnection)
-		if v := res.Header.Get("Connection"); v != "" {
+	if err == nil && res.StatusCode != http.StatusSwitchingProtocols {
+		res.Header.Del(keptConnection) // only from here, never from the backend
+		v := res.Header.Get("Connection")
+		if v == "" && res.Close {
+			v = "close" // the Transport turns Connection: close into res.Close
+		}
+		if c.keep && v != "" {
 			res.Header.Set(keptConnection, v)
 		}
 	}
