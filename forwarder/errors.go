@@ -45,11 +45,16 @@ const statusStartupFailure = 5025
 func (f *Forwarder) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	st := stateOf(r)
 	st.mu.Lock()
-	tooLarge := st.tooLarge
+	tooLarge, stalled := st.tooLarge, st.stalled
 	st.mu.Unlock()
 	switch {
 	case tooLarge:
 		f.writeError(w, r, http.StatusRequestEntityTooLarge, nil)
+	case stalled:
+		if ce := f.log.Check(zap.DebugLevel, "client stalled sending its body"); ce != nil {
+			ce.Write(requestFields(r, zap.Duration("client_idle", f.clientIdle))...)
+		}
+		f.writeError(w, r, http.StatusRequestTimeout, nil)
 	case errors.Is(context.Cause(r.Context()), errBackendTimeout):
 		f.log.Warn("backend timed out", requestFields(r, zap.Duration("request_timeout", f.cfg.RequestTimeout))...)
 		f.writeError(w, r, http.StatusGatewayTimeout, err)
@@ -96,6 +101,9 @@ var errorPages = map[int]errorPage{
 	http.StatusServiceUnavailable: {http.StatusServiceUnavailable, "503", "Service Unavailable", []string{
 		"The application is stopping or restarting. Try again shortly.",
 	}},
+	http.StatusRequestTimeout: {http.StatusRequestTimeout, "408", "Request Timeout", []string{
+		"The client stopped sending its request for too long.",
+	}},
 	http.StatusRequestEntityTooLarge: {http.StatusRequestEntityTooLarge, "413", "Request Entity Too Large", []string{
 		"The request body is larger than maxAllowedContentLength in web.config.",
 	}},
@@ -113,7 +121,7 @@ func (f *Forwarder) writeError(w http.ResponseWriter, r *http.Request, kind int,
 	if p.status == http.StatusServiceUnavailable || kind == statusStartupFailure {
 		h.Set("Retry-After", retryAfter(cause))
 	}
-	if p.status == http.StatusRequestEntityTooLarge {
+	if p.status == http.StatusRequestEntityTooLarge || p.status == http.StatusRequestTimeout {
 		h.Set("Connection", "close") // the rest of the body is not read
 	}
 	w.WriteHeader(p.status)

@@ -647,3 +647,80 @@ func TestHeadErrorPage(t *testing.T) {
 		})
 	}
 }
+
+// A slow client is not a silent backend: time spent waiting on the client
+// does not count toward requestTimeout, but a client stalled past the
+// client idle limit is cut off.
+func TestRequestTimeoutIgnoresSlowClients(t *testing.T) {
+	const (
+		timeout = 300 * time.Millisecond
+		stall   = 3 * timeout // longer than requestTimeout: the behaviour under test
+	)
+	t.Run("slow reader", func(t *testing.T) {
+		t.Parallel()
+		cfg := baseConfig()
+		cfg.RequestTimeout = timeout
+		e := newEnv(t, cfg)
+		payload := bytes.Repeat([]byte("x"), 8<<20) // more than the socket buffers hold
+		e.startBackend(func(w http.ResponseWriter, r *http.Request) { w.Write(payload) })
+		e.startFront()
+		res, err := e.client().Get(e.front.URL + "/big")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		first := make([]byte, 1)
+		if _, err := io.ReadFull(res.Body, first); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(stall)
+		rest, err := io.ReadAll(res.Body)
+		if err != nil || len(rest)+1 != len(payload) {
+			t.Errorf("after a pause: read %d more bytes, %v; want the whole body", len(rest), err)
+		}
+	})
+	t.Run("stalled upload", func(t *testing.T) {
+		t.Parallel()
+		cfg := baseConfig()
+		cfg.RequestTimeout = timeout
+		e := newEnv(t, cfg)
+		e.startBackend(echo)
+		e.startFront()
+		pr, pw := io.Pipe()
+		go func() {
+			pw.Write([]byte("first half,"))
+			time.Sleep(stall)
+			pw.Write([]byte("second half"))
+			pw.Close()
+		}()
+		req, _ := http.NewRequest(http.MethodPost, e.front.URL+"/up", pr)
+		res, body := e.do(req)
+		want := []byte("first half,second half")
+		if got := decodeSeen(t, res, body); got.BodyLen != int64(len(want)) || got.BodySHA != sha(want) {
+			t.Errorf("the backend received %d bytes (sha %s); want the whole upload", got.BodyLen, got.BodySHA)
+		}
+	})
+	t.Run("client stalled past the idle limit", func(t *testing.T) {
+		t.Parallel()
+		cfg := baseConfig()
+		e := newEnv(t, cfg)
+		e.fwd.clientIdle = timeout
+		e.startBackend(echo)
+		e.startFront()
+		conn := e.dial()
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial")
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no answer to a stalled client: %v", err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestTimeout {
+			t.Errorf("status %d, want 408", res.StatusCode)
+		}
+		if n := e.logs.FilterLevelExact(zapcore.ErrorLevel).Len(); n != 0 {
+			t.Errorf("%d error lines for a stalled client", n)
+		}
+	})
+}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -34,19 +35,25 @@ type Upstream interface {
 
 // Forwarder is an http.Handler that sends every request to the Upstream.
 type Forwarder struct {
-	up        Upstream
-	cfg       config.Proxy
-	log       *zap.Logger
-	proxy     *httputil.ReverseProxy
-	transport *http.Transport
+	up         Upstream
+	cfg        config.Proxy
+	log        *zap.Logger
+	proxy      *httputil.ReverseProxy
+	transport  *http.Transport
+	clientIdle time.Duration // clientIdleTimeout; shorter in tests
 }
+
+// clientIdleTimeout bounds how long a client may stall while sending its
+// body or taking the response, as IIS's connectionTimeout does: a stalled
+// client must not hold a connection to the backend forever.
+const clientIdleTimeout = 2 * time.Minute
 
 // New returns a Forwarder for up, configured by cfg. log may be nil.
 func New(up Upstream, cfg config.Proxy, log *zap.Logger) *Forwarder {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	f := &Forwarder{up: up, cfg: cfg, log: log.Named("forwarder")}
+	f := &Forwarder{up: up, cfg: cfg, log: log.Named("forwarder"), clientIdle: clientIdleTimeout}
 	f.transport = newTransport(cfg)
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:        f.rewrite,
@@ -75,7 +82,7 @@ func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 
-	st := &requestState{target: target, token: token}
+	st := &requestState{target: target, token: token, client: http.NewResponseController(w), clientIdle: f.clientIdle}
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
 	if d := f.cfg.RequestTimeout; d > 0 {
@@ -85,9 +92,9 @@ func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(context.WithValue(ctx, stateKey{}, st))
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = &activityReader{ReadCloser: http.MaxBytesReader(w, r.Body, f.cfg.MaxAllowedContentLength), st: st}
+		r.Body = &clientBody{ReadCloser: http.MaxBytesReader(w, r.Body, f.cfg.MaxAllowedContentLength), st: st}
 	}
-	f.proxy.ServeHTTP(w, r)
+	f.proxy.ServeHTTP(&clientWriter{ResponseWriter: w, st: st}, r)
 }
 
 // errBackendTimeout is the cause of a request cancelled because the backend
@@ -99,10 +106,15 @@ type requestState struct {
 	target *url.URL
 	token  string
 
+	client     *http.ResponseController // the client's connection, for its deadlines
+	clientIdle time.Duration            // how long the client may stall
+
 	mu       sync.Mutex
-	idle     *time.Timer   // fires after period without activity; nil for no limit
+	idle     *time.Timer   // fires after period of backend silence; nil for no limit
 	period   time.Duration // requestTimeout
+	waiting  int           // calls blocked on the client; the clock stops meanwhile
 	tooLarge bool          // the body passed maxAllowedContentLength
+	stalled  bool          // the client stalled past clientIdle while sending its body
 }
 
 type stateKey struct{}
@@ -112,12 +124,32 @@ func stateOf(r *http.Request) *requestState {
 	return st
 }
 
-// active records that bytes moved, which restarts the requestTimeout clock:
-// it bounds inactivity, not the whole request.
+// active records that the backend sent or took bytes, which restarts the
+// requestTimeout clock: it bounds the backend's silence, not the request.
 func (st *requestState) active() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.idle != nil {
+	if st.idle != nil && st.waiting == 0 {
+		st.idle.Reset(st.period)
+	}
+}
+
+// clientWait stops the requestTimeout clock while roost waits on the client
+// (reading its body, writing to it), and starts it afresh after: a slow
+// client is not a silent backend.
+func (st *requestState) clientWait(begin bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.idle == nil {
+		return
+	}
+	if begin {
+		if st.waiting++; st.waiting == 1 {
+			st.idle.Stop()
+		}
+		return
+	}
+	if st.waiting--; st.waiting == 0 {
 		st.idle.Reset(st.period)
 	}
 }
@@ -132,26 +164,79 @@ func (st *requestState) stopIdle() {
 	}
 }
 
-// activityReader is a request or response body that counts as activity for
-// requestTimeout, and notes when the request body is too large.
-type activityReader struct {
+// backendBody is a response body: what it yields is backend activity.
+type backendBody struct {
 	io.ReadCloser
 	st *requestState
 }
 
-func (a *activityReader) Read(p []byte) (int, error) {
-	n, err := a.ReadCloser.Read(p)
+func (b *backendBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
-		a.st.active()
-	}
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		a.st.mu.Lock()
-		a.st.tooLarge = true
-		a.st.mu.Unlock()
+		b.st.active()
 	}
 	return n, err
 }
+
+// clientBody is the request body: the time spent reading it is the
+// client's, and it notes when the body is too large.
+type clientBody struct {
+	io.ReadCloser
+	st *requestState
+}
+
+func (c *clientBody) Read(p []byte) (int, error) {
+	// The deadline is set for this read alone: a stale one would later
+	// cancel the request through the server's background read.
+	c.st.clientWait(true)
+	c.st.client.SetReadDeadline(time.Now().Add(c.st.clientIdle))
+	n, err := c.ReadCloser.Read(p)
+	c.st.client.SetReadDeadline(time.Time{})
+	c.st.clientWait(false)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		c.st.mu.Lock()
+		c.st.tooLarge = true
+		c.st.mu.Unlock()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.st.mu.Lock()
+		c.st.stalled = true
+		c.st.mu.Unlock()
+	}
+	return n, err
+}
+
+// clientWriter is the ResponseWriter: the time spent writing and flushing
+// to the client is the client's. Unwrap lets http.ResponseController reach
+// the writer underneath for hijacking and the rest.
+type clientWriter struct {
+	http.ResponseWriter
+	st *requestState
+}
+
+func (c *clientWriter) Write(p []byte) (int, error) {
+	defer c.wait()()
+	return c.ResponseWriter.Write(p)
+}
+
+func (c *clientWriter) FlushError() error {
+	defer c.wait()()
+	return c.st.client.Flush()
+}
+
+// wait starts waiting on the client, with a write deadline for this write
+// alone, and returns the func that ends it.
+func (c *clientWriter) wait() func() {
+	c.st.clientWait(true)
+	c.st.client.SetWriteDeadline(time.Now().Add(c.st.clientIdle))
+	return func() {
+		c.st.client.SetWriteDeadline(time.Time{})
+		c.st.clientWait(false)
+	}
+}
+
+func (c *clientWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // bufferPool lends ReverseProxy 32 KiB copy buffers.
 type bufferPool struct{}

@@ -80,7 +80,7 @@ func (f *Forwarder) modifyResponse(res *http.Response) error {
 	}
 	st.active()
 	if res.Body != nil && res.Body != http.NoBody {
-		res.Body = &activityReader{ReadCloser: res.Body, st: st}
+		res.Body = &backendBody{ReadCloser: res.Body, st: st}
 	}
 	if v := res.Header.Get(keptConnection); v != "" {
 		res.Header.Del(keptConnection)
