@@ -16,11 +16,12 @@
 #   BENCH_THREADS   wrk -t                              (default 1)
 #   BENCH_WARMUP    wrk -d of the warm-up before each   (default 1s)
 #   BENCH_ROUNDS    rounds; each measures every target, in a rotated
-#                   order, and the table shows each target's median run
-#                   by requests/s                       (default 1)
+#                   order, and every number shown is the median over the
+#                   rounds; use 3 or more for numbers to keep (default 1)
 #   BENCH_PORT      first of four consecutive loopback ports: backend,
 #                   roost, nginx, haproxy               (default 18080)
 #   BENCH_NGINX_WORKERS  nginx worker_processes        (default auto)
+#   BENCH_VERBOSE   1: also print every measured wrk output on stderr
 #
 # Fairness: every proxy may use every core. roost and the backends are Go
 # programs (GOMAXPROCS = number of CPUs), haproxy runs one thread per CPU by
@@ -41,6 +42,7 @@ WARMUP=${BENCH_WARMUP:-1s}
 ROUNDS=${BENCH_ROUNDS:-1}
 BASE_PORT=${BENCH_PORT:-18080}
 NGINX_WORKERS=${BENCH_NGINX_WORKERS:-auto}
+VERBOSE=${BENCH_VERBOSE:-0}
 
 BACKEND_PORT=$BASE_PORT
 ROOST_PORT=$((BASE_PORT + 1))
@@ -62,12 +64,14 @@ case $CONNS in '' | *[!0-9]* | 0) die "BENCH_CONNS must be a whole number above 
 # --- temporary folder and cleanup ------------------------------------------
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/roost-bench.XXXXXX")
-pids=() # every long-running process started here; each leads its own process group
+pids=()   # every long-running process started here; each leads its own process group
+wrk_pid='' # the wrk running now, if any
 
 cleanup() {
 	local rc=$? pid i alive
 	set +e
 	trap - EXIT INT TERM
+	if [ -n "$wrk_pid" ]; then kill -TERM "$wrk_pid" 2>/dev/null; fi
 	for pid in "${pids[@]}"; do
 		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
 	done
@@ -196,12 +200,12 @@ children() {
 
 # cpu_ticks PID...: user+system CPU clock ticks used so far by the processes.
 cpu_ticks() {
-	local sum=0 p s f
+	local sum=0 p s fields
 	for p in "$@"; do
 		s=$(cat /proc/"$p"/stat 2>/dev/null) || continue
 		s=${s##*) }
-		read -ra f <<<"$s"
-		sum=$((sum + f[11] + f[12]))
+		read -ra fields <<<"$s" # from field 3 (state) on: utime and stime are 14 and 15
+		sum=$((sum + fields[11] + fields[12]))
 	done
 	echo "$sum"
 }
@@ -238,7 +242,7 @@ for p in "$BACKEND_PORT" "$ROOST_PORT" "$NGINX_PORT" "$HAPROXY_PORT"; do
 	if port_busy "$p"; then die "127.0.0.1:$p is already in use; set BENCH_PORT to the first of four free ports"; fi
 done
 
-targets=() declare -A url procs
+targets=()
 declare -A url proc_pids
 
 # (a) the backend, reached directly, and by nginx and haproxy.
@@ -366,7 +370,8 @@ EOF
 fi
 
 # roost's own processes: its backend copy and its watchdog.
-roost_backend_pid= roost_watchdog_pid=
+roost_backend_pid=''
+roost_watchdog_pid=''
 for c in $(children "$roost_pid"); do
 	case $(readlink "/proc/$c/exe" 2>/dev/null || true) in
 	"$tmp/backend") roost_backend_pid=$c ;;
@@ -380,21 +385,38 @@ roost_idle_hwm=$(mem "$roost_pid" VmHWM)
 
 # --- measure -------------------------------------------------------------------
 
+# run_wrk OUT ARGS...: run wrk with ARGS, its output to OUT. It runs in the
+# background, and the script waits for it, so that Ctrl+C or SIGTERM stops
+# the benchmark at once instead of after the run.
+run_wrk() {
+	local out=$1 rc=0
+	shift
+	"$WRK" "$@" >"$out" 2>&1 &
+	wrk_pid=$!
+	wait "$wrk_pid" || rc=$?
+	wrk_pid=''
+	return "$rc"
+}
+
 # measure TARGET ROUND: warm up, then one measured wrk run; its output goes
 # to $tmp/wrk-TARGET-ROUND.txt, the CPU ticks the target used to
 # $tmp/cpu-TARGET-ROUND.txt.
 measure() {
 	local t=$1 r=$2 watch before after
 	say "round $r/$ROUNDS: $t: warm-up $WARMUP, then $DURATION with $CONNS connections ..."
-	"$WRK" -t"$THREADS" -c"$CONNS" -d"$WARMUP" "${url[$t]}" >/dev/null 2>&1 || true
-	# shellcheck disable=SC2046
-	watch=("${proc_pids[$t]}" $( [ "$t" = nginx ] && children "${proc_pids[$t]}"))
+	run_wrk /dev/null -t"$THREADS" -c"$CONNS" -d"$WARMUP" "${url[$t]}" || true
+	watch=("${proc_pids[$t]}")
+	if [ "$t" = nginx ]; then
+		# shellcheck disable=SC2207
+		watch+=($(children "${proc_pids[$t]}")) # the workers
+	fi
 	before=$(cpu_ticks "${watch[@]}")
-	if ! "$WRK" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${url[$t]}" >"$tmp/wrk-$t-$r.txt" 2>&1; then
+	if ! run_wrk "$tmp/wrk-$t-$r.txt" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${url[$t]}"; then
 		say "wrk against $t failed:"$'\n'"$(cat "$tmp/wrk-$t-$r.txt")"
 		: >"$tmp/wrk-$t-$r.txt"
 	fi
 	after=$(cpu_ticks "${watch[@]}")
+	if [ "$VERBOSE" = 1 ]; then cat "$tmp/wrk-$t-$r.txt" >&2; fi
 	echo $((after - before)) >"$tmp/cpu-$t-$r.txt"
 	if [ "$t" = roost ]; then
 		roost_load_rss=$(mem "$roost_pid" VmRSS)
@@ -414,26 +436,43 @@ done
 
 # --- results -------------------------------------------------------------------
 
-declare -A rps p50 p99 p50us p99us reqs errs cpu_us
+# median: the median of the numbers on stdin, one a line ("" when none).
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# fmt_us MICROSECONDS: a latency as wrk writes one (us, ms, s).
+fmt_us() {
+	awk -v u="$1" 'BEGIN {
+		if (u == "") print "-"; else if (u < 1000) printf "%.2fus", u; else if (u < 1e6) printf "%.2fms", u / 1e3; else printf "%.2fs", u / 1e6
+	}'
+}
+
+# Each column is the median of that column over the rounds, so that one
+# stalled run (this machine's cores are shared) moves no number by itself.
+declare -A rps p50us p99us errs cpu_us
 for t in "${targets[@]}"; do
-	# The median run by requests/s.
-	best=$(for ((r = 1; r <= ROUNDS; r++)); do
-		awk -v r="$r" '/^Requests\/sec:/ { print $2, r; found = 1 } END { if (!found) print 0, r }' "$tmp/wrk-$t-$r.txt"
-	done | sort -g | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2) { print $2 }')
-	f=$tmp/wrk-$t-$best.txt
-	rps[$t]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$f")
-	p50[$t]=$(awk '$1 == "50%" { print $2 }' "$f")
-	p99[$t]=$(awk '$1 == "99%" { print $2 }' "$f")
-	p50us[$t]=$(to_us "${p50[$t]:-}")
-	p99us[$t]=$(to_us "${p99[$t]:-}")
-	reqs[$t]=$(awk '/requests in/ { print $1 }' "$f")
-	errs[$t]=$(awk '
-		/^  Non-2xx or 3xx responses:/ { e += $NF }
-		/^  Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
-		END { print e + 0 }' "$f")
-	ticks=$(cat "$tmp/cpu-$t-$best.txt")
-	cpu_us[$t]=$(awk -v t="$ticks" -v n="${reqs[$t]:-0}" -v hz="$clk_tck" 'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "-" }')
-	[ -n "${rps[$t]}" ] || rps[$t]=
+	: >"$tmp/runs-$t.txt"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		out=$tmp/wrk-$t-$r.txt
+		grep -q '^Requests/sec:' "$out" || continue # wrk failed; reported above
+		req=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+		n50=$(to_us "$(awk '$1 == "50%" { print $2 }' "$out")")
+		n99=$(to_us "$(awk '$1 == "99%" { print $2 }' "$out")")
+		count=$(awk '/requests in/ { print $1 }' "$out")
+		err=$(awk '
+			/^  Non-2xx or 3xx responses:/ { e += $NF }
+			/^  Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
+			END { print e + 0 }' "$out")
+		ticks=$(cat "$tmp/cpu-$t-$r.txt")
+		cpu=$(awk -v t="$ticks" -v n="${count:-0}" -v hz="$clk_tck" 'BEGIN { if (n > 0) printf "%.2f", t / hz * 1e6 / n }')
+		echo "$req $n50 $n99 $err $cpu" >>"$tmp/runs-$t.txt"
+	done
+	rps[$t]=$(awk '{ print $1 }' "$tmp/runs-$t.txt" | median)
+	p50us[$t]=$(awk '{ print $2 }' "$tmp/runs-$t.txt" | median)
+	p99us[$t]=$(awk '{ print $3 }' "$tmp/runs-$t.txt" | median)
+	errs[$t]=$(awk '{ e += $4 } END { print e + 0 }' "$tmp/runs-$t.txt") # all rounds
+	cpu_us[$t]=$(awk '$5 != "" { print $5 }' "$tmp/runs-$t.txt" | median)
 done
 
 versions() {
@@ -446,26 +485,29 @@ versions() {
 echo
 echo "roost proxy benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(uname -r)"
 versions
-echo "  load:    wrk -t$THREADS -c$CONNS -d$DURATION --latency, after a $WARMUP warm-up; $ROUNDS round(s)$( [ "$ROUNDS" -gt 1 ] && echo ", median run by requests/s")"
+echo "  load:    wrk -t$THREADS -c$CONNS -d$DURATION --latency, after a $WARMUP warm-up; $ROUNDS round(s)$( [ "$ROUNDS" -gt 1 ] && echo ", each column the median over the rounds")"
 echo "  backend: test/bench/backend, $BODY_SIZE-byte body; direct, nginx and haproxy share one copy on :$BACKEND_PORT,"
 echo "           roost runs its own copy of the same binary (roost always launches its backend itself)"
-echo "  proxies: nginx worker_processes $NGINX_WORKERS, upstream keepalive 256; haproxy default threads (one per CPU),"
-echo "           http-reuse always; roost GOMAXPROCS=$(nproc); all add X-Forwarded-For/-Proto, none logs requests"
+echo "  proxies: roost GOMAXPROCS=$(nproc), its own idle pool to its backend$([ -n "${url[nginx]:-}" ] && echo "; nginx worker_processes $NGINX_WORKERS, upstream keepalive 256")"
+if [ -n "${url[haproxy]:-}" ]; then echo "           haproxy default threads (one per CPU), http-reuse always"; fi
+echo "           every proxy adds X-Forwarded-For/-Proto and keeps Host; none logs requests"
 echo
 printf '%-8s %12s %10s %10s %8s %12s\n' target "requests/s" p50 p99 errors "CPU us/req"
 for t in "${targets[@]}"; do
-	printf '%-8s %12s %10s %10s %8s %12s\n' "$t" "${rps[$t]:--}" "${p50[$t]:--}" "${p99[$t]:--}" "${errs[$t]:--}" "${cpu_us[$t]:--}"
+	printf '%-8s %12s %10s %10s %8s %12s\n' "$t" "$(awk -v v="${rps[$t]}" 'BEGIN { if (v == "") print "-"; else printf "%.0f", v }')" \
+		"$(fmt_us "${p50us[$t]}")" "$(fmt_us "${p99us[$t]}")" "${errs[$t]}" "$(awk -v v="${cpu_us[$t]}" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v }')"
 done
 echo "(CPU us/req: CPU time of the target's own processes per request during the run, wrk and backends excluded;"
 echo " for direct it is the backend's)"
 echo
-echo "ratios (requests/s: higher is better for roost; p99: lower is better for roost)"
-printf '%-16s %12s %10s\n' "" "requests/s" p99
+echo "ratios (requests/s: higher is better for roost; latencies: lower is better for roost)"
+printf '%-16s %12s %10s %10s\n' "" "requests/s" p50 p99
 for peer in direct nginx haproxy; do
 	if [ -n "${url[$peer]:-}" ]; then
-		printf '%-16s %12s %10s\n' "roost/$peer" "$(ratio "${rps[roost]:-}" "${rps[$peer]:-}")" "$(ratio "${p99us[roost]:-}" "${p99us[$peer]:-}")"
+		printf '%-16s %12s %10s %10s\n' "roost/$peer" "$(ratio "${rps[roost]:-}" "${rps[$peer]:-}")" \
+			"$(ratio "${p50us[roost]:-}" "${p50us[$peer]:-}")" "$(ratio "${p99us[roost]:-}" "${p99us[$peer]:-}")"
 	else
-		printf '%-16s %12s %10s\n' "roost/$peer" "skipped" "skipped"
+		printf '%-16s %12s %10s %10s\n' "roost/$peer" skipped skipped skipped
 	fi
 done
 echo
