@@ -13,9 +13,10 @@ import (
 // and every descendant that stays in the group can be signalled as one,
 // and so that a Ctrl+C at roost's terminal reaches roost alone: roost then
 // stops the backend its own way.
-func setProcAttrs(cmd *exec.Cmd, _ string) {
+func setProcAttrs(cmd *exec.Cmd, _ string) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	setPdeathsig(cmd.SysProcAttr)
+	return nil
 }
 
 // processTree is the backend's process group.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -14,15 +15,37 @@ import (
 // setProcAttrs starts the backend in a new process group, so CTRL_BREAK can
 // be sent to it alone, and passes the command line as written in
 // web.config: Windows programs split their own command line.
-func setProcAttrs(cmd *exec.Cmd, commandLine string) {
+//
+// A .cmd or .bat processPath runs through cmd.exe, which interprets
+// & | < > ^ % and ( ) in its command line. A %VAR% in web.config may bring
+// such characters in from roost's environment, so arguments holding them
+// are refused rather than handed to cmd.exe (BatBadBut): run the program
+// the script runs directly instead.
+func setProcAttrs(cmd *exec.Cmd, commandLine string) error {
 	line := syscall.EscapeArg(cmd.Path)
-	if commandLine != "" {
+	if ext := strings.ToLower(filepath.Ext(cmd.Path)); ext == ".cmd" || ext == ".bat" {
+		if i := strings.IndexAny(commandLine, "&|<>^%()\"\r\n"); i >= 0 {
+			return fmt.Errorf("arguments of %s hold %q, which cmd.exe would interpret; run the program it runs directly", filepath.Base(cmd.Path), commandLine[i])
+		}
+		comspec := os.Getenv("ComSpec")
+		if comspec == "" {
+			comspec = filepath.Join(os.Getenv("SystemRoot"), "System32", "cmd.exe")
+		}
+		// /d: no AutoRun commands; /s /c "...": run the line as given.
+		line = syscall.EscapeArg(comspec) + ` /d /s /c "` + line
+		if commandLine != "" {
+			line += " " + commandLine
+		}
+		line += `"`
+		cmd.Path = comspec
+	} else if commandLine != "" {
 		line += " " + commandLine
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		CreationFlags: windows.CREATE_NEW_PROCESS_GROUP,
 		CmdLine:       line,
 	}
+	return nil
 }
 
 // processTree is a job object holding the backend and its descendants.

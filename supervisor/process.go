@@ -71,7 +71,9 @@ func (s *Supervisor) startBackend() (*backend, error) {
 	cmd := exec.Command(path, p.Args(port)...)
 	cmd.Dir = p.Dir
 	cmd.Env = buildEnv(s.environ, p, port, token, s.httpsPort)
-	setProcAttrs(cmd, p.CommandLine(port))
+	if err := setProcAttrs(cmd, p.CommandLine(port)); err != nil {
+		return nil, &startError{fmt.Errorf("processPath %s: %w", path, err)}
+	}
 
 	b := &backend{port: port, token: token, cmd: cmd, out: &outputTail{},
 		outDone: make(chan struct{}), exited: make(chan struct{})}

@@ -1,0 +1,68 @@
+package service
+
+import (
+	"context"
+	"os"
+
+	"golang.org/x/sys/windows/svc"
+)
+
+// RunUnderServiceManager runs run as a Windows service when the Service
+// Control Manager started this process, and reports handled=false
+// otherwise (a console run, which the caller runs itself). The working
+// directory becomes dir, since services start in system32. A stop or
+// shutdown request from the SCM cancels run's context; when run returns by
+// itself with an error, the service stops with exit code 1, so that the
+// recovery actions set at install restart it.
+func RunUnderServiceManager(dir string, run func(ctx context.Context) error) (handled bool, err error) {
+	isService, err := svc.IsWindowsService()
+	if err != nil || !isService {
+		return false, err
+	}
+	if err := os.Chdir(dir); err != nil {
+		return true, err
+	}
+	h := &scmHandler{run: run}
+	// The name is ignored for a service that runs in its own process.
+	if err := svc.Run("roost", h); err != nil {
+		return true, err
+	}
+	return true, h.err
+}
+
+type scmHandler struct {
+	run func(ctx context.Context) error
+	err error
+}
+
+func (h *scmHandler) Execute(_ []string, requests <-chan svc.ChangeRequest, status chan<- svc.Status) (bool, uint32) {
+	status <- svc.Status{State: svc.StartPending}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- h.run(ctx) }()
+	status <- svc.Status{State: svc.Running, Accepts: svc.AcceptStop | svc.AcceptShutdown}
+	for {
+		select {
+		case req := <-requests:
+			switch req.Cmd {
+			case svc.Interrogate:
+				status <- req.CurrentStatus
+			case svc.Stop, svc.Shutdown:
+				status <- svc.Status{State: svc.StopPending}
+				cancel()
+				h.err = <-done
+				return false, exitCode(h.err)
+			}
+		case h.err = <-done:
+			return false, exitCode(h.err)
+		}
+	}
+}
+
+func exitCode(err error) uint32 {
+	if err != nil {
+		return 1
+	}
+	return 0
+}
