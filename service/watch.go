@@ -99,6 +99,9 @@ func (w *watcher) run(ctx context.Context) {
 		return
 	}
 	defer fw.Close()
+	// app_offline.htm may have appeared between the first look and the
+	// watch: look again now that nothing can be missed.
+	w.post(change{offline: true})
 
 	var pending change
 	timer := time.NewTimer(time.Hour)
