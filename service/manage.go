@@ -332,7 +332,7 @@ func statusName(s kservice.Status) string {
 // cleanupSysv removes the runlevel links kardianos creates for System V
 // init and leaves behind on uninstall.
 func cleanupSysv(system, name string) {
-	if !strings.Contains(system, "sysv") {
+	if system != "unix-systemv" {
 		return
 	}
 	for _, l := range []string{"2", "3", "4", "5"} {

@@ -39,6 +39,8 @@ func fakeBackend() int {
 		fmt.Fprintln(os.Stderr, "fake:", err)
 		return 3
 	}
+	fmt.Printf("fake: listening on %s\n", ln.Addr())
+	fmt.Fprintf(os.Stderr, "fake: pid %d\n", os.Getpid())
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM, os.Interrupt)
 	token := os.Getenv("ASPNETCORE_TOKEN")
@@ -80,6 +82,7 @@ func fakeBackend() int {
 	})
 	mux.HandleFunc("POST /iisintegration", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
+		w.(http.Flusher).Flush() // the answer leaves before the server closes
 		select {
 		case term <- syscall.SIGTERM:
 		default:

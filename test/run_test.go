@@ -396,3 +396,27 @@ func TestRunDemo(t *testing.T) {
 		t.Errorf("exit code %d\n%s", code, r.stderr())
 	}
 }
+
+// TestRunWritesStdoutLogFiles checks that roost run hands the app's output
+// to the stdout log files, named after the app process, and that roost
+// logs reads them.
+func TestRunWritesStdoutLogFiles(t *testing.T) {
+	app := fakeApp(t, `stdoutLogEnabled="true" stdoutLogFile=".\logs\stdout"`)
+	r := startRoost(t, app)
+	_, pid := r.get("/pid")
+	if code := r.stop(); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, r.stderr())
+	}
+	files, _ := filepath.Glob(filepath.Join(app, "logs", "stdout_*_"+pid+".log"))
+	if len(files) != 1 {
+		t.Fatalf("stdout log files for pid %s: %v", pid, files)
+	}
+	content := mustReadString(t, files[0])
+	if !strings.Contains(content, "fake: listening on 127.0.0.1:") || !strings.Contains(content, "fake: pid "+pid) {
+		t.Errorf("the log file lacks the app's stdout and stderr lines:\n%s", content)
+	}
+	out, err := exec.Command(roostBin, "logs", "-n", "5", app).Output()
+	if err != nil || !strings.Contains(string(out), "fake: pid "+pid) {
+		t.Errorf("roost logs -n 5: %v\n%s", err, out)
+	}
+}

@@ -4,9 +4,11 @@
 //
 // Usage:
 //
-//	roost run [flags] [APP]      run the app in the foreground
-//	roost check [--json] [APP]   validate web.config and print the effective settings
-//	roost version                print the version
+//	roost run [flags] [APP]        run the app in the foreground
+//	roost check [--json] [APP]     validate web.config and print the effective settings
+//	roost logs [-f] [-n N] [APP]   print (and follow) the app's stdout log
+//	roost service ACTION [APP]     install, uninstall, start, stop, restart, status
+//	roost version                  print the version
 //
 // APP is the app folder or the path of its web.config (default: the current
 // folder). Exit codes: 0 success, 1 runtime failure, 2 usage or
@@ -46,9 +48,12 @@ func main() {
 const usage = `usage: roost <command> [arguments]
 
 Commands:
-  run [flags] [APP]      run the app in the foreground (roost run -h for flags)
-  check [--json] [APP]   validate APP's web.config and print the effective settings
-  version                print roost's version
+  run [flags] [APP]        run the app in the foreground (roost run -h for flags)
+  check [--json] [APP]     validate APP's web.config and print the effective settings
+  logs [-f] [-n N] [APP]   print the app's newest stdout log lines; -f follows them
+  service ACTION [APP]     install|uninstall|start|stop|restart|status roost as a service
+                           (roost service -h for flags)
+  version                  print roost's version
 
 APP is the app folder or the path of its web.config (default: the current folder).
 `
@@ -64,6 +69,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRun(rest, stdout, stderr)
 	case "check":
 		return runCheck(rest, stdout, stderr)
+	case "service":
+		return runService(rest, stdout, stderr)
+	case "logs":
+		return runLogs(rest, stdout, stderr)
 	case "version":
 		if len(rest) > 0 {
 			fmt.Fprintf(stderr, "roost version: unexpected argument %q\n", rest[0])

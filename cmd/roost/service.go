@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/roosthq/roost/config"
+	"github.com/roosthq/roost/service"
+)
+
+const serviceSynopsis = "install|uninstall|start|stop|restart|status [APP] [--name N] [--display-name D] [--description S] [--user U] [-- run flags]"
+
+// runService handles roost service ACTION ...: everything after "--" is
+// passed to roost run by the installed service.
+func runService(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || !slices.Contains(service.Actions, args[0]) {
+		fmt.Fprintf(stderr, "usage: roost service %s\n", serviceSynopsis)
+		return exitUsage
+	}
+	action, args := args[0], args[1:]
+	var runArgs []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, runArgs = args[:i], args[i+1:]
+	}
+	fs := newFlagSet("service "+action, "[APP] [--name N] [--display-name D] [--description S] [--user U] [-- run flags]", stderr)
+	name := fs.String("name", "", "service name (default roost-<app folder name>)")
+	displayName := fs.String("display-name", "", "name shown by the service manager (install)")
+	description := fs.String("description", "", "description (install)")
+	user := fs.String("user", "", "account the service runs as (install; default: the service manager's)")
+	positional, err := parseFlags(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(positional) > 1 {
+		fmt.Fprintf(stderr, "roost service %s: want at most one APP, got %d\n", action, len(positional))
+		return exitUsage
+	}
+	app := "."
+	if len(positional) == 1 {
+		app = positional[0]
+	}
+	if action != "install" && len(runArgs) > 0 {
+		fmt.Fprintf(stderr, "roost service %s: run flags after -- are for install only\n", action)
+		return exitUsage
+	}
+
+	var spec service.Spec
+	if action == "install" {
+		// Validate everything first: nothing is installed on a mistake.
+		if err := checkRunArgs(runArgs); err != nil {
+			fmt.Fprintf(stderr, "roost service install: run flags after --: %v\n", err)
+			return exitUsage
+		}
+		path, err := config.FindFile(app)
+		if err != nil {
+			fmt.Fprintf(stderr, "roost service install: %v\n", err)
+			return exitUsage
+		}
+		cfg, err := config.Load(path)
+		var invalid *config.Error
+		switch {
+		case errors.As(err, &invalid):
+			for _, e := range invalid.Errors {
+				fmt.Fprintln(stderr, e)
+			}
+			fmt.Fprintf(stderr, "roost service install: %s has %d error(s); nothing was installed\n", path, len(invalid.Errors))
+			return exitUsage
+		case err != nil:
+			fmt.Fprintf(stderr, "roost service install: %v\n", err)
+			return exitUsage
+		}
+		if spec, err = service.NewSpec(cfg, *name, *displayName, *description, *user, runArgs); err != nil {
+			fmt.Fprintf(stderr, "roost service install: %v\n", err)
+			return exitUsage
+		}
+	} else {
+		spec.Name = *name
+		if spec.Name == "" {
+			dir, err := appFolder(app)
+			if err != nil {
+				fmt.Fprintf(stderr, "roost service %s: %v\n", action, err)
+				return exitUsage
+			}
+			spec.Name = service.DefaultName(dir)
+		}
+	}
+
+	msg, err := service.Control(spec, action)
+	switch {
+	case errors.Is(err, service.ErrNotInstalled):
+		if msg == "" {
+			msg = err.Error()
+		}
+		fmt.Fprintln(stderr, msg)
+		return exitFailure
+	case err != nil:
+		fmt.Fprintf(stderr, "roost service %s: %v\n", action, err)
+		return exitFailure
+	}
+	fmt.Fprintln(stdout, msg)
+	return exitOK
+}
+
+// appFolder returns the absolute app folder of app, a folder or a file,
+// whether or not its web.config still exists (to uninstall the service of
+// an app already removed).
+func appFolder(app string) (string, error) {
+	abs, err := filepath.Abs(app)
+	if err != nil {
+		return "", err
+	}
+	if fi, err := os.Stat(abs); err == nil {
+		if fi.IsDir() {
+			return abs, nil
+		}
+		return filepath.Dir(abs), nil
+	}
+	// Gone: a name like a web.config file stands for its folder.
+	if strings.Contains(strings.ToLower(filepath.Base(abs)), ".config") {
+		return filepath.Dir(abs), nil
+	}
+	return abs, nil
+}
