@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/roosthq/roost/config"
 	"github.com/roosthq/roost/logs"
 )
 
@@ -36,26 +35,12 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 		app = positional[0]
 	}
 
-	path, err := config.FindFile(app)
-	if err != nil {
-		fmt.Fprintf(stderr, "roost logs: %v\n", err)
-		return exitUsage
-	}
-	cfg, err := config.Load(path)
-	var invalid *config.Error
-	switch {
-	case errors.As(err, &invalid):
-		for _, e := range invalid.Errors {
-			fmt.Fprintln(stderr, e)
-		}
-		fmt.Fprintf(stderr, "roost logs: %s has %d error(s)\n", path, len(invalid.Errors))
-		return exitUsage
-	case err != nil:
-		fmt.Fprintf(stderr, "roost logs: %v\n", err)
+	cfg, ok := loadApp("logs", app, "", stderr)
+	if !ok {
 		return exitUsage
 	}
 	if !cfg.Stdout.Enabled {
-		fmt.Fprintf(stderr, "roost logs: stdout logging is off in web.config; set stdoutLogEnabled=\"true\" (%s)\n", path)
+		fmt.Fprintf(stderr, "roost logs: stdout logging is off in web.config; set stdoutLogEnabled=\"true\" (%s)\n", cfg.File)
 		return exitFailure
 	}
 

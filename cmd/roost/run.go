@@ -116,25 +116,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		logOpts.Output = io.MultiWriter(stderr, file)
 	}
 
-	path, err := config.FindFile(app)
-	if err != nil {
-		fmt.Fprintf(stderr, "roost run: %v\n", err)
-		return exitUsage
-	}
-	cfg, err := config.Load(path)
-	var invalid *config.Error
-	switch {
-	case errors.As(err, &invalid):
-		for _, w := range invalid.Warnings {
-			fmt.Fprintf(stderr, "warning: %s\n", w)
-		}
-		for _, e := range invalid.Errors {
-			fmt.Fprintln(stderr, e)
-		}
-		fmt.Fprintf(stderr, "roost run: %s has %d error(s); nothing was started\n", path, len(invalid.Errors))
-		return exitUsage
-	case err != nil:
-		fmt.Fprintf(stderr, "roost run: %v\n", err)
+	cfg, ok := loadApp("run", app, "; nothing was started", stderr)
+	if !ok {
 		return exitUsage
 	}
 	logOpts.Debug = cfg.Debug
@@ -147,7 +130,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	for _, w := range cfg.Warnings {
 		log.Warn("web.config", zap.String("warning", w.Error()))
 	}
-	log.Info("starting", zap.String("config", path), zap.String("element", cfg.Kind.String()),
+	log.Info("starting", zap.String("config", cfg.File), zap.String("element", cfg.Kind.String()),
 		zap.String("version", buildVersion()))
 
 	opts := service.Options{

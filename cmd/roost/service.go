@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/roosthq/roost/config"
 	"github.com/roosthq/roost/service"
 )
 
@@ -56,24 +55,11 @@ func runService(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "roost service install: run flags after --: %v\n", err)
 			return exitUsage
 		}
-		path, err := config.FindFile(app)
-		if err != nil {
-			fmt.Fprintf(stderr, "roost service install: %v\n", err)
+		cfg, ok := loadApp("service install", app, "; nothing was installed", stderr)
+		if !ok {
 			return exitUsage
 		}
-		cfg, err := config.Load(path)
-		var invalid *config.Error
-		switch {
-		case errors.As(err, &invalid):
-			for _, e := range invalid.Errors {
-				fmt.Fprintln(stderr, e)
-			}
-			fmt.Fprintf(stderr, "roost service install: %s has %d error(s); nothing was installed\n", path, len(invalid.Errors))
-			return exitUsage
-		case err != nil:
-			fmt.Fprintf(stderr, "roost service install: %v\n", err)
-			return exitUsage
-		}
+		var err error
 		if spec, err = service.NewSpec(cfg, *name, *displayName, *description, *user, runArgs); err != nil {
 			fmt.Fprintf(stderr, "roost service install: %v\n", err)
 			return exitUsage
