@@ -358,8 +358,7 @@ func (e *UnavailableError) Stopping() bool { return e.ShuttingDown }
 // are paused or roost is stopping. Call release when the request is done;
 // backends are chosen round-robin when there are several.
 func (s *Supervisor) Acquire(ctx context.Context) (target *url.URL, token string, release func(), err error) {
-	limit := time.NewTimer(s.cfg.StartupTimeLimit)
-	defer limit.Stop()
+	var limit *time.Timer // made only when the request has to wait
 	for {
 		s.mu.Lock()
 		if s.stopping {
@@ -378,6 +377,10 @@ func (s *Supervisor) Acquire(ctx context.Context) (target *url.URL, token string
 		changed := s.changed
 		s.mu.Unlock()
 
+		if limit == nil {
+			limit = time.NewTimer(s.cfg.StartupTimeLimit)
+			defer limit.Stop()
+		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
