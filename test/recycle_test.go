@@ -257,11 +257,21 @@ func TestRecycleAppliesNewSettings(t *testing.T) {
 		t.Fatalf("GREETING not first: %v", env)
 	}
 	l := startLoad(r, "/pid")
-	rewriteConfig(t, app, `value="first"`, `value="second"`)
+	rewriteConfig(t, app, `value="first"`, `value="second"`,
+		"</aspNetCore>", `</aspNetCore><security><requestFiltering><requestLimits maxAllowedContentLength="100" /></requestFiltering></security>`)
 	r.waitLog("app recycled", 30*time.Second)
 	l.finish(t, http.StatusOK)
 	if env := backendEnv(t, r); !contains(env, "GREETING=second") {
 		t.Errorf("after the rename-over save, GREETING is not second: %v", env)
+	}
+	// The forwarder's settings change too.
+	resp, err := http.Post(r.url("/sha256"), "text/plain", strings.NewReader(strings.Repeat("x", 200)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("200 bytes after lowering maxAllowedContentLength to 100: status %d, want 413", resp.StatusCode)
 	}
 }
 

@@ -99,21 +99,11 @@ func TestServiceLifecycleSysV(t *testing.T) {
 		t.Fatalf("start: exit %d\n%s", code, out)
 	}
 
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/pid")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile("/var/log/" + name + ".log")
-			t.Fatalf("the service did not serve within 30 s: %v\n%s", err, log)
-		}
-		time.Sleep(50 * time.Millisecond) // the service starts in the background
+	waitServing(t, addr, name)
+	if out, code := roostCmd(t, "service", "restart", "--name", name); code != 0 || !strings.Contains(out, name+": running") {
+		t.Fatalf("restart: exit %d\n%s", code, out)
 	}
+	waitServing(t, addr, name)
 
 	if out, code := roostCmd(t, "service", "stop", "--name", name); code != 0 || !strings.Contains(out, name+": stopped") {
 		t.Errorf("stop: exit %d\n%s", code, out)
@@ -132,6 +122,26 @@ func TestServiceLifecycleSysV(t *testing.T) {
 		if _, err := os.Lstat(f); err == nil {
 			t.Errorf("%s left behind by uninstall", f)
 		}
+	}
+}
+
+// waitServing waits until the service answers through addr.
+func waitServing(t *testing.T, addr, name string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/pid")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile("/var/log/" + name + ".log")
+			t.Fatalf("the service did not serve within 30 s: %v\n%s", err, log)
+		}
+		time.Sleep(50 * time.Millisecond) // the service starts in the background
 	}
 }
 
