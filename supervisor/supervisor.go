@@ -129,13 +129,13 @@ func New(p config.Process, opts Options) *Supervisor {
 // nil. It returns only after every process has exited and its output has
 // been read.
 func (s *Supervisor) Run(ctx context.Context) error {
-	wd, err := startWatchdog()
+	wd, err := acquireWatchdog()
 	if err != nil {
 		s.log.Warn("no watchdog; if roost is killed, the backend's children may outlive it", errField(err))
 	}
 	s.watchdog = wd
 	defer func() {
-		if err := s.watchdog.stop(); err != nil {
+		if err := releaseWatchdog(); err != nil {
 			s.log.Warn("watchdog did not stop cleanly", errField(err))
 		}
 	}()

@@ -602,3 +602,32 @@ func TestOutputSink(t *testing.T) {
 		t.Errorf("Output got %q, want the four lines in order", got)
 	}
 }
+
+// TestOneWatchdogForAllSupervisors runs two supervisors at once, as a
+// recycle does, and checks that they share one watchdog process, which
+// stops with the last of them.
+func TestOneWatchdogForAllSupervisors(t *testing.T) {
+	a := start(t, testProcess(config.AspNetCore), Options{})
+	b := start(t, testProcess(config.AspNetCore), Options{})
+	a.pid()
+	b.pid()
+	shared.mu.Lock()
+	users, wd := shared.users, shared.wd
+	shared.mu.Unlock()
+	if users != 2 || wd == nil || a.s.watchdog != wd || b.s.watchdog != wd {
+		t.Fatalf("users = %d, watchdog %p, supervisors' %p and %p; want both on one", users, wd, a.s.watchdog, b.s.watchdog)
+	}
+	a.stop()
+	shared.mu.Lock()
+	still := shared.wd
+	shared.mu.Unlock()
+	if still != wd {
+		t.Error("the watchdog stopped while a supervisor still runs")
+	}
+	b.stop()
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.wd != nil || shared.users != 0 {
+		t.Errorf("after both stopped: watchdog %p, users %d; want none", shared.wd, shared.users)
+	}
+}
