@@ -52,7 +52,7 @@ Commands:
   check [--json] [APP]     validate APP's web.config and print the effective settings
   logs [-f] [-n N] [APP]   print the app's newest stdout log lines; -f follows them
   service ACTION [APP]     install|uninstall|start|stop|restart|status roost as a service
-                           (roost service -h for flags)
+                           (roost service install -h for flags)
   version                  print roost's version
 
 APP is the app folder or the path of its web.config (default: the current folder).

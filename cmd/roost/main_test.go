@@ -44,6 +44,8 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"help"}, exitOK},
 		{[]string{"version"}, exitOK},
 		{[]string{"check", "-h"}, exitOK},
+		{[]string{"service", "-h"}, exitOK},
+		{[]string{"service"}, exitUsage},
 		{[]string{"check", "--bad-flag"}, exitUsage},
 		{[]string{"check", "../../web.config.example"}, exitOK},
 		{[]string{"check", "../../config/testdata"}, exitUsage},

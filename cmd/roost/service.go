@@ -17,6 +17,10 @@ const serviceSynopsis = "install|uninstall|start|stop|restart|status [APP] [--na
 // runService handles roost service ACTION ...: everything after "--" is
 // passed to roost run by the installed service.
 func runService(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help", "help"}, args[0]) {
+		fmt.Fprintf(stdout, "usage: roost service %s\n\nroost service ACTION -h lists the flags.\n", serviceSynopsis)
+		return exitOK
+	}
 	if len(args) == 0 || !slices.Contains(service.Actions, args[0]) {
 		fmt.Fprintf(stderr, "usage: roost service %s\n", serviceSynopsis)
 		return exitUsage
