@@ -31,12 +31,19 @@ func (p *parser) warn(line int, elem, attr, msg string) {
 	p.warns = append(p.warns, &Diagnostic{File: p.opts.File, Line: line, Element: elem, Attribute: attr, Message: msg})
 }
 
-// warnForeign warns when path, as written for attribute attr, is a Windows
-// drive path that cannot exist on this system.
-func (p *parser) warnForeign(line int, attr, path string) {
-	if isForeignPath(path) {
-		p.warn(line, p.elem, attr, fmt.Sprintf("%q is a Windows drive path, which does not exist on this system; write a path for this system, or a relative one", quoted(path)))
+// path reads a path-valued attribute attr: %VAR% expanded and written for
+// this system, with a warning when it is a Windows drive path that cannot
+// exist here. ok is false when it is empty.
+func (p *parser) path(v string, line int, attr string) (path string, ok bool) {
+	expanded := expand(v, p.opts.Getenv, false).String()
+	path = nativePath(expanded)
+	if strings.TrimSpace(path) == "" {
+		return "", false
 	}
+	if isForeignPath(expanded) {
+		p.warn(line, p.elem, attr, fmt.Sprintf("%q is a Windows drive path, which does not exist on this system; write a path for this system, or a relative one", quoted(expanded)))
+	}
+	return path, true
 }
 
 // abs resolves path against the app folder.

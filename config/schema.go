@@ -98,12 +98,10 @@ var processPathAttr = attrSpec{
 		if launcher, ok := lookupEnv(p.opts.Getenv, "ANCM_LAUNCHER_PATH"); ok && launcher != "" {
 			v, p.source = launcher, "environment variable ANCM_LAUNCHER_PATH"
 		}
-		expanded := expand(v, p.opts.Getenv, false).String()
-		path := nativePath(expanded)
-		if strings.TrimSpace(path) == "" {
+		path, ok := p.path(v, line, "processPath")
+		if !ok {
 			return `required attribute is missing or empty; want the program to run, e.g. "dotnet", ".\MyApp.exe" or "python"`
 		}
-		p.warnForeign(line, "processPath", expanded)
 		p.cfg.Process.Path = path
 		return ""
 	},
@@ -126,12 +124,10 @@ func stdoutLogFileAttr(def string) attrSpec {
 	return attrSpec{
 		name: "stdoutLogFile", def: def, hasDef: true,
 		set: func(p *parser, v string, line int) string {
-			expanded := expand(v, p.opts.Getenv, false).String()
-			path := nativePath(expanded)
-			if strings.TrimSpace(path) == "" {
+			path, ok := p.path(v, line, "stdoutLogFile")
+			if !ok {
 				return `is empty; want a base file name such as ".\logs\stdout"`
 			}
-			p.warnForeign(line, "stdoutLogFile", expanded)
 			p.cfg.Stdout.Path = p.abs(path)
 			return ""
 		},
@@ -224,12 +220,10 @@ var handlerSettingSpecs = []attrSpec{
 	{
 		name: "debugFile",
 		set: func(p *parser, v string, line int) string {
-			expanded := expand(v, p.opts.Getenv, false).String()
-			path := nativePath(expanded)
-			if strings.TrimSpace(path) == "" {
+			path, ok := p.path(v, line, "debugFile")
+			if !ok {
 				return "is empty; want a file path"
 			}
-			p.warnForeign(line, "debugFile", expanded)
 			p.cfg.Debug.File = p.abs(path)
 			return ""
 		},
