@@ -38,9 +38,7 @@ func (c *controller) start() {
 		c.log.Info("app is offline", zap.String("reason", "app_offline.htm is present; the backend is not started"))
 		return
 	}
-	g := c.newGeneration(c.cfg.Load())
-	go g.run()
-	c.host.current.Store(g)
+	c.startCurrent()
 }
 
 // run reacts to changes until ctx ends, then retires the current
@@ -79,9 +77,7 @@ func (c *controller) checkOffline() {
 			c.retire(g, "app_offline.htm appeared")
 		}
 	case wasOffline:
-		g := c.newGeneration(c.cfg.Load())
-		go g.run()
-		c.host.current.Store(g)
+		c.startCurrent()
 		c.host.offline.Store(nil)
 		c.log.Info("app is online", zap.String("reason", "app_offline.htm was removed; requests wait for the backend to start"))
 	}
@@ -145,6 +141,14 @@ func (c *controller) reload() {
 	c.host.current.Store(next)
 	c.retire(old, "web.config changed")
 	c.log.Info("app recycled")
+}
+
+// startCurrent starts a generation for the configuration in force and
+// makes it the one requests go to (they wait while its backend starts).
+func (c *controller) startCurrent() {
+	g := c.newGeneration(c.cfg.Load())
+	go g.run()
+	c.host.current.Store(g)
 }
 
 // newGeneration builds, but does not start, a generation for cfg.
