@@ -47,7 +47,10 @@ func (f *Forwarder) proxyError(w http.ResponseWriter, r *http.Request, err error
 	st.mu.Lock()
 	tooLarge, stalled := st.tooLarge, st.stalled
 	st.mu.Unlock()
+	var acquire *acquireError
 	switch {
+	case errors.As(err, &acquire):
+		f.unavailable(w, r, acquire.err)
 	case tooLarge:
 		f.writeError(w, r, http.StatusRequestEntityTooLarge, nil)
 	case stalled:

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -178,7 +179,9 @@ func TestBackendUnreachable(t *testing.T) {
 				t.Errorf("page shows the backend's address %s:\n%s", addr, body)
 			}
 			e.wantLog(zapcore.ErrorLevel, "backend unreachable")
-			e.up.waitReleased(t, 1)
+			// A GET that fails before any answer is retried once with a
+			// backend acquired anew (here the same dead one).
+			e.up.waitReleased(t, 2)
 		})
 	}
 }
@@ -642,7 +645,7 @@ func TestHeadErrorPage(t *testing.T) {
 				t.Errorf("GET after HEAD: %d %q, %v", get.StatusCode, body, err)
 			}
 			if tt.err == nil {
-				e.up.waitReleased(t, 2)
+				e.up.waitReleased(t, 4) // two requests, each retried once
 			}
 		})
 	}
@@ -723,4 +726,90 @@ func TestRequestTimeoutIgnoresSlowClients(t *testing.T) {
 			t.Errorf("%d error lines for a stalled client", n)
 		}
 	})
+}
+
+// reroutingUpstream is a fakeUpstream that, told a backend refused a
+// connection, hands out another one, as the supervisor does once it has
+// restarted a backend that exited.
+type reroutingUpstream struct {
+	*fakeUpstream
+	next        *url.URL
+	unreachable []string
+}
+
+func (u *reroutingUpstream) Unreachable(target *url.URL) {
+	u.unreachable = append(u.unreachable, target.String())
+	u.setTarget(u.next)
+}
+
+// A backend that refuses the connection has most likely just exited:
+// the request, of which nothing was sent, goes to the next backend.
+func TestRefusedConnectionIsRetriedOnce(t *testing.T) {
+	e := newEnv(t, baseConfig())
+	e.startBackend(echo)
+	live := mustParseURL(t, e.backend.URL)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := mustParseURL(t, "http://"+ln.Addr().String())
+	ln.Close()
+	up := &reroutingUpstream{fakeUpstream: e.up, next: live}
+	e.fwd.up = up
+	e.up.setTarget(dead)
+	e.startFront()
+
+	req, _ := http.NewRequest(http.MethodPost, e.front.URL+"/retry", strings.NewReader("the body"))
+	res, body := e.do(req)
+	got := decodeSeen(t, res, body)
+	if got.BodyLen != int64(len("the body")) || got.BodySHA != sha([]byte("the body")) || got.Header.Get("Ms-Aspnetcore-Token") == "" {
+		t.Errorf("the retried request reached the backend as %+v", got)
+	}
+	if len(up.unreachable) != 1 || up.unreachable[0] != dead.String() {
+		t.Errorf("Unreachable called with %q, want once with %s", up.unreachable, dead)
+	}
+	e.up.waitReleased(t, 2)
+}
+
+func TestReplayable(t *testing.T) {
+	tests := []struct {
+		method string
+		body   io.ReadCloser
+		want   bool
+	}{
+		{http.MethodGet, nil, true},
+		{http.MethodHead, http.NoBody, true},
+		{http.MethodOptions, nil, true},
+		{http.MethodGet, io.NopCloser(strings.NewReader("x")), false},
+		{http.MethodPost, nil, false},
+		{http.MethodPut, nil, false},
+		{http.MethodDelete, nil, false},
+	}
+	for _, tt := range tests {
+		r := &http.Request{Method: tt.method, Body: tt.body}
+		if got := replayable(r); got != tt.want {
+			t.Errorf("replayable(%s, body %v) = %v, want %v", tt.method, tt.body != nil, got, tt.want)
+		}
+	}
+}
+
+// A POST that reached a backend which then went away is not sent again:
+// the backend may have acted on it.
+func TestFailedPostIsNotRetried(t *testing.T) {
+	e := newEnv(t, baseConfig())
+	var hits atomic.Int32
+	e.startBackend(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.ReadAll(r.Body)
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	})
+	e.startFront()
+	req, _ := http.NewRequest(http.MethodPost, e.front.URL+"/order", strings.NewReader("buy"))
+	res, _ := e.do(req)
+	if res.StatusCode != http.StatusBadGateway || hits.Load() != 1 {
+		t.Errorf("status %d, backend hit %d times; want 502 and one delivery", res.StatusCode, hits.Load())
+	}
+	e.up.waitReleased(t, 1)
 }

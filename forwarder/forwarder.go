@@ -12,10 +12,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -57,7 +59,7 @@ func New(up Upstream, cfg config.Proxy, log *zap.Logger) *Forwarder {
 	f.transport = newTransport(cfg)
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:        f.rewrite,
-		Transport:      connectionKeeper{f.transport, cfg.ForwardResponseConnectionHeader},
+		Transport:      backendTransport{f},
 		ModifyResponse: f.modifyResponse,
 		ErrorHandler:   f.proxyError,
 		BufferPool:     bufferPool{},
@@ -80,9 +82,8 @@ func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.unavailable(w, r, err)
 		return
 	}
-	defer release()
-
-	st := &requestState{target: target, token: token, client: http.NewResponseController(w), clientIdle: f.clientIdle}
+	st := &requestState{target: target, token: token, release: release, client: http.NewResponseController(w), clientIdle: f.clientIdle}
+	defer func() { st.release() }() // a retry may have replaced it
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
 	if d := f.cfg.RequestTimeout; d > 0 {
@@ -90,9 +91,11 @@ func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.idle = time.AfterFunc(d, func() { cancel(errBackendTimeout) })
 		defer st.stopIdle()
 	}
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { st.gotConn.Store(true) }})
 	r = r.WithContext(context.WithValue(ctx, stateKey{}, st))
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = &clientBody{ReadCloser: http.MaxBytesReader(w, r.Body, f.cfg.MaxAllowedContentLength), st: st}
+		st.body = &clientBody{ReadCloser: http.MaxBytesReader(w, r.Body, f.cfg.MaxAllowedContentLength), st: st}
+		r.Body = st.body
 	}
 	f.proxy.ServeHTTP(&clientWriter{ResponseWriter: w, st: st}, r)
 }
@@ -103,8 +106,12 @@ var errBackendTimeout = errors.New("backend silent for requestTimeout")
 
 // requestState is what the parts of one forwarded request share.
 type requestState struct {
-	target *url.URL
-	token  string
+	target  *url.URL
+	token   string
+	release func()
+	retried bool        // the backend refused the connection once, and another was acquired
+	body    *clientBody // the request body, or nil
+	gotConn atomic.Bool // a connection to a backend was obtained: the request may have been sent
 
 	client     *http.ResponseController // the client's connection, for its deadlines
 	clientIdle time.Duration            // how long the client may stall
@@ -182,10 +189,12 @@ func (b *backendBody) Read(p []byte) (int, error) {
 // client's, and it notes when the body is too large.
 type clientBody struct {
 	io.ReadCloser
-	st *requestState
+	st   *requestState
+	used atomic.Bool // a read was attempted: the body cannot be sent again
 }
 
 func (c *clientBody) Read(p []byte) (int, error) {
+	c.used.Store(true)
 	// The deadline is set for this read alone: a stale one would later
 	// cancel the request through the server's background read.
 	c.st.clientWait(true)

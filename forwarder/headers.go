@@ -2,9 +2,12 @@ package forwarder
 
 import (
 	"encoding/base64"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"strings"
 
 	"github.com/roosthq/roost/config"
@@ -94,24 +97,76 @@ func (f *Forwarder) modifyResponse(res *http.Response) error {
 // forwardResponseConnectionHeader asks for it.
 const keptConnection = "X-Roost-Backend-Connection"
 
-// connectionKeeper is the proxy's RoundTripper: it saves the backend's
-// Connection header under keptConnection when it is to be forwarded.
-type connectionKeeper struct {
-	rt   http.RoundTripper
-	keep bool
+// backendTransport is the proxy's RoundTripper. It retries once, with a
+// backend acquired anew, a request that failed before any answer because
+// the backend went away (the connection was refused, closed or reset):
+// the backend has most likely just exited, before the supervisor noticed.
+// Only a request that cannot be harmed by a second delivery is sent again:
+// none of it was sent (no connection was ever obtained), or it is one HTTP
+// lets a client replay (GET, HEAD, OPTIONS or TRACE without a body), as
+// nginx's proxy_next_upstream does. It also saves the backend's Connection
+// header under keptConnection when that is to be forwarded.
+type backendTransport struct{ f *Forwarder }
+
+// retryable reports whether the failed r may go to another backend.
+func retryable(r *http.Request, st *requestState, err error) bool {
+	if st.retried || r.Context().Err() != nil || (st.body != nil && st.body.used.Load()) {
+		return false
+	}
+	var opErr *net.OpError
+	refused := errors.As(err, &opErr) && opErr.Op == "dial"
+	return refused && !st.gotConn.Load() || replayable(r)
 }
 
-func (c connectionKeeper) RoundTrip(r *http.Request) (*http.Response, error) {
-	res, err := c.rt.RoundTrip(r)
+func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := t.f.transport.RoundTrip(r)
+	if st := stateOf(r); err != nil && retryable(r, st, err) {
+		st.retried = true
+		if u, ok := t.f.up.(interface{ Unreachable(*url.URL) }); ok {
+			u.Unreachable(st.target)
+		}
+		target, token, release, aerr := t.f.up.Acquire(r.Context())
+		if aerr != nil {
+			return nil, &acquireError{aerr}
+		}
+		st.release()
+		st.target, st.token, st.release = target, token, release
+		r.URL.Scheme, r.URL.Host = target.Scheme, target.Host
+		if st.body != nil {
+			// The Transport closed the proxy's wrapper of the unread body.
+			r.Body = io.NopCloser(st.body)
+		}
+		if t.f.cfg.Kind == config.AspNetCore && token != "" {
+			r.Header.Set("MS-ASPNETCORE-TOKEN", token)
+		}
+		res, err = t.f.transport.RoundTrip(r)
+	}
 	if err == nil && res.StatusCode != http.StatusSwitchingProtocols {
 		res.Header.Del(keptConnection) // only from here, never from the backend
 		v := res.Header.Get("Connection")
 		if v == "" && res.Close {
 			v = "close" // the Transport turns Connection: close into res.Close
 		}
-		if c.keep && v != "" {
+		if t.f.cfg.ForwardResponseConnectionHeader && v != "" {
 			res.Header.Set(keptConnection, v)
 		}
 	}
 	return res, err
 }
+
+// replayable reports whether r may be sent twice, by the rule of Go's
+// Transport: an idempotent method and no body.
+func replayable(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return r.Body == nil || r.Body == http.NoBody
+	}
+	return false
+}
+
+// acquireError is an Upstream's error on the retry of a refused
+// connection; it is answered like a first Acquire's error.
+type acquireError struct{ err error }
+
+func (e *acquireError) Error() string { return e.err.Error() }
+func (e *acquireError) Unwrap() error { return e.err }

@@ -59,9 +59,10 @@ func TestMain(m *testing.M) {
 //	                      and write "PID CHILDPID" to FILE
 //	FAKE_WAIT=1           only wait (what the child does)
 //
-// It serves GET /env (its environment and arguments as JSON) and GET /pid,
-// and, when ASPNETCORE_TOKEN is set, refuses requests without that token
-// in MS-ASPNETCORE-TOKEN, as ASP.NET Core does.
+// It serves GET /env (its environment and arguments as JSON), GET /pid and
+// GET /unlisten (close the listener and go on running), and, when
+// ASPNETCORE_TOKEN is set, refuses requests without that token in
+// MS-ASPNETCORE-TOKEN, as ASP.NET Core does.
 func fakeBackend() int {
 	if os.Getenv("FAKE_WAIT") == "1" {
 		signal.Ignore(syscall.SIGTERM, os.Interrupt)
@@ -159,8 +160,11 @@ func fakeBackend() int {
 		}
 		mux.ServeHTTP(w, r)
 	})
+	mux.HandleFunc("GET /unlisten", func(w http.ResponseWriter, r *http.Request) {
+		ln.Close() // keeps running, but takes no more connections
+	})
 	http.Serve(ln, handler)
-	return 0
+	select {} // after /unlisten: alive and deaf
 }
 
 func mustGetwd() string {

@@ -32,6 +32,7 @@ type backend struct {
 	outRead *os.File      // read end of the output pipe; nil without redirection
 	outDone chan struct{} // closed when the output reader has finished
 	exited  chan struct{} // closed when the process has exited
+	suspect chan struct{} // size 1: a connection to it was refused; see Unreachable
 	exitErr error         // Wait's result; read only after exited is closed
 
 	// Set once ready, before the backend is published to Acquire.
@@ -76,7 +77,7 @@ func (s *Supervisor) startBackend() (*backend, error) {
 	}
 
 	b := &backend{port: port, token: token, cmd: cmd, out: &outputTail{},
-		outDone: make(chan struct{}), exited: make(chan struct{})}
+		outDone: make(chan struct{}), exited: make(chan struct{}), suspect: make(chan struct{}, 1)}
 	var outWrite *os.File
 	if p.ConsoleRedirection {
 		// One pipe for both streams keeps their lines in arrival order.

@@ -212,8 +212,25 @@ func (s *Supervisor) watch(ctx context.Context, log *zap.Logger, sl *slot, b *ba
 	log.Info("backend ready", zap.Duration("time_to_ready", b.readyAt.Sub(b.started)), zap.String("url", b.url.String()))
 	s.update(sl, func() { sl.state, sl.current, sl.reason = Running, b, "" })
 
-	select {
-	case <-b.exited:
+	for {
+		select {
+		case <-b.suspect:
+			if s.recheck(log, sl, b) {
+				continue
+			}
+			// It refuses connections: treat it as a process that failed.
+			b.tree.kill()
+			<-b.exited
+		case <-b.exited:
+		case <-ctx.Done():
+			s.update(sl, func() { sl.state, sl.current = Stopping, nil })
+			how := s.stopBackend(b)
+			desc, code, signal := b.exitDescription()
+			log.Info("backend stopped", zap.String("how", string(how)), exitFields(code, signal),
+				zap.Duration("uptime", time.Since(b.readyAt)))
+			s.update(sl, func() { sl.lastExit = desc })
+			return decision{}
+		}
 		uptime := time.Since(b.readyAt)
 		s.update(sl, func() { sl.current = nil })
 		b.finish(s.watchdog, 0)
@@ -221,14 +238,54 @@ func (s *Supervisor) watch(ctx context.Context, log *zap.Logger, sl *slot, b *ba
 		log.Error("backend exited", exitFields(code, signal), zap.Duration("uptime", uptime),
 			zap.Strings("output", b.out.lines(20)))
 		return s.failed(sl, "process exited ("+desc+")", b.out.lines(0), true, uptime, desc)
-	case <-ctx.Done():
-		s.update(sl, func() { sl.state, sl.current = Stopping, nil })
-		how := s.stopBackend(b)
-		desc, code, signal := b.exitDescription()
-		log.Info("backend stopped", zap.String("how", string(how)), exitFields(code, signal),
-			zap.Duration("uptime", time.Since(b.readyAt)))
-		s.update(sl, func() { sl.lastExit = desc })
-		return decision{}
+	}
+}
+
+// recheck looks at a backend a caller could not connect to (see
+// Unreachable). It reports true, and puts the backend back in rotation,
+// when it accepts connections after all; false when it has exited or
+// refuses them, which the caller treats as a failure.
+func (s *Supervisor) recheck(log *zap.Logger, sl *slot, b *backend) bool {
+	select {
+	case <-b.exited:
+		return false
+	default:
+	}
+	if u, err := b.probe(); err == nil && u != nil {
+		s.update(sl, func() {
+			if sl.state == Running {
+				sl.current = b
+			}
+		})
+		return true
+	}
+	select {
+	case <-b.exited:
+	default:
+		log.Error("backend stopped accepting connections; restarting it")
+	}
+	return false
+}
+
+// Unreachable tells the supervisor that a connection to target, a URL
+// Acquire returned, was refused: the process behind it has probably just
+// exited. The backend leaves the rotation at once, so that Acquire waits
+// for the next one instead of handing it out again, and its slot checks
+// it: a backend that still refuses connections is restarted, one that
+// accepts them comes back.
+func (s *Supervisor) Unreachable(target *url.URL) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sl := range s.slots {
+		if b := sl.current; b != nil && b.url.String() == target.String() {
+			sl.current = nil
+			s.broadcast()
+			select {
+			case b.suspect <- struct{}{}:
+			default:
+			}
+			return
+		}
 	}
 }
 

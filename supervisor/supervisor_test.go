@@ -631,3 +631,34 @@ func TestOneWatchdogForAllSupervisors(t *testing.T) {
 		t.Errorf("after both stopped: watchdog %p, users %d; want none", shared.wd, shared.users)
 	}
 }
+
+// TestUnreachable: a backend reported unreachable leaves the rotation; if
+// it accepts connections after all it comes back, and if it refuses them
+// it is restarted.
+func TestUnreachable(t *testing.T) {
+	h := start(t, testProcess(config.AspNetCore), Options{})
+	pid := h.pid()
+	target, _, release, err := h.s.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+
+	h.s.Unreachable(target) // a false alarm: it still listens
+	h.waitUntil(10*time.Second, "the backend back in rotation", func() bool {
+		h.s.mu.Lock()
+		defer h.s.mu.Unlock()
+		return h.s.slots[0].current != nil
+	})
+	if got := h.pid(); got != pid || len(h.entries("backend exited")) != 0 {
+		t.Fatalf("after a false alarm: pid %d (was %d), exits %d; want the same process", got, pid, len(h.entries("backend exited")))
+	}
+
+	h.get("/unlisten")
+	h.s.Unreachable(target)
+	h.waitUntil(20*time.Second, "a restart", h.logged("backend stopped accepting connections; restarting it"))
+	if got := h.pid(); got == pid {
+		t.Errorf("the deaf backend %d still serves", pid)
+	}
+	waitGone(t, pid, 5*time.Second)
+}

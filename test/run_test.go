@@ -259,7 +259,8 @@ func TestRunStartupFailurePage(t *testing.T) {
 func TestRunBackendKilledMidRequest(t *testing.T) {
 	r := startRoost(t, fakeApp(t, ""))
 	_, body := r.get("/pid")
-	resp, err := http.Get(r.url("/crash"))
+	// A POST, which is never sent twice: the backend dies while it has it.
+	resp, err := http.Post(r.url("/crash"), "text/plain", strings.NewReader("x"))
 	if err == nil {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusBadGateway {
@@ -269,7 +270,8 @@ func TestRunBackendKilledMidRequest(t *testing.T) {
 	// The next request waits for the restart and succeeds.
 	resp, body2 := r.get("/pid")
 	if resp.StatusCode != http.StatusOK || body2 == body {
-		t.Errorf("after the crash: status %d, pid %s (before %s); want 200 from a new process", resp.StatusCode, body2, body)
+		r.stop() // so that the log below is complete
+		t.Errorf("after the crash: status %d, pid %.20q (before %s); want 200 from a new process\n%s", resp.StatusCode, body2, body, r.stderr())
 	}
 }
 
