@@ -14,7 +14,119 @@ import (
 	"go.uber.org/zap"
 )
 
-// Statuses and pages are decided here and nowhere else.
+// Statuses and pages are decided here and nowhere else: every answer that
+// roost gives instead of the backend's is a problem, written by
+// writeProblem.
+
+// problem is why roost answers a request itself.
+type problem int
+
+const (
+	startupFailure problem = iota // no backend: restarts paused or none became ready (IIS 502.5)
+	badGateway                    // the backend failed before its response headers (502.3)
+	gatewayTimeout                // the backend was silent for requestTimeout (504)
+	stopping                      // roost is stopping (503)
+	offline                       // app_offline.htm is present (503, the file as the page)
+	requestTimeout                // the client stalled sending its body (408)
+	tooLarge                      // the body is over maxAllowedContentLength (413)
+
+	problems // how many there are
+)
+
+// answer is what the client gets for a problem.
+type answer struct {
+	status    int
+	code      string // as IIS names it: "502.5"
+	title     string
+	solutions []string
+	// retryAfter is the Retry-After in seconds when the cause does not
+	// say; 0 for none.
+	retryAfter int
+	close      bool // the rest of the request body is not read: close the connection
+}
+
+// defaultRetryAfter is the Retry-After of an unavailable backend whose
+// cause does not say when it may be back, in seconds.
+const defaultRetryAfter = 5
+
+// offlineRetryAfter is the Retry-After of the offline page, in seconds.
+const offlineRetryAfter = 30
+
+var answers = [problems]answer{
+	startupFailure: {http.StatusBadGateway, "502.5", "Process Failure", []string{
+		"The application process failed to start.",
+		"The application process started but then stopped.",
+		"The application process started but failed to listen on its port.",
+	}, defaultRetryAfter, false},
+	badGateway: {http.StatusBadGateway, "502.3", "Bad Gateway", []string{
+		"The application process closed the connection or could not be reached.",
+	}, 0, false},
+	gatewayTimeout: {http.StatusGatewayTimeout, "504", "Gateway Timeout", []string{
+		"The application did not answer within requestTimeout. Raise requestTimeout in web.config if it needs longer.",
+	}, 0, false},
+	stopping: {http.StatusServiceUnavailable, "503", "Service Unavailable", []string{
+		"The application is stopping or restarting. Try again shortly.",
+	}, defaultRetryAfter, false},
+	offline: {http.StatusServiceUnavailable, "503", "Service Unavailable", nil, offlineRetryAfter, false},
+	requestTimeout: {http.StatusRequestTimeout, "408", "Request Timeout", []string{
+		"The client stopped sending its request for too long.",
+	}, 0, true},
+	tooLarge: {http.StatusRequestEntityTooLarge, "413", "Request Entity Too Large", []string{
+		"The request body is larger than maxAllowedContentLength in web.config.",
+	}, 0, true},
+}
+
+// writeProblem sends the answer for p with the HTML page that page makes
+// as its body, or none when page is nil. HEAD gets the headers alone, and
+// the page is not made. cause, when it is an Unavailable, may set
+// Retry-After.
+func writeProblem(w http.ResponseWriter, r *http.Request, p problem, cause error, page func() []byte) {
+	a := answers[p]
+	h := w.Header()
+	head := r.Method == http.MethodHead
+	var body []byte
+	if page != nil {
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("X-Content-Type-Options", "nosniff")
+		if !head {
+			body = page()
+		}
+	}
+	if !head {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	h.Set("Cache-Control", "no-store")
+	if a.retryAfter > 0 {
+		h.Set("Retry-After", retryAfter(cause, a.retryAfter))
+	}
+	if a.close {
+		h.Set("Connection", "close")
+	}
+	w.WriteHeader(a.status)
+	if !head {
+		w.Write(body)
+	}
+}
+
+// ServeOffline answers a request while the app is offline (app_offline.htm
+// is present): 503 with the file's bytes as the page, as ANCM does, plus
+// Retry-After and Cache-Control: no-store so that no cache or CDN keeps
+// serving the offline page once the app is back.
+func ServeOffline(w http.ResponseWriter, r *http.Request, page []byte) {
+	writeProblem(w, r, offline, nil, func() []byte { return page })
+}
+
+// ServeStopping answers a request that arrives while roost stops, after
+// the last backend has been let go: 503 with Retry-After.
+func ServeStopping(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, r, stopping, nil, func() []byte { return renderPage(stopping, nil, false) })
+}
+
+// writeError sends p's page. The cause's details (its message and the
+// backend's last output) are shown only with detailed errors on.
+func (f *Forwarder) writeError(w http.ResponseWriter, r *http.Request, p problem, cause error) {
+	writeProblem(w, r, p, cause, func() []byte { return renderPage(p, cause, f.cfg.DetailedErrors) })
+}
 
 // unavailable answers a request for which Acquire found no backend.
 func (f *Forwarder) unavailable(w http.ResponseWriter, r *http.Request, err error) {
@@ -22,22 +134,18 @@ func (f *Forwarder) unavailable(w http.ResponseWriter, r *http.Request, err erro
 		f.clientGone(r, err)
 		return
 	}
-	var stopping interface{ Stopping() bool }
-	if errors.As(err, &stopping) && stopping.Stopping() {
-		f.writeError(w, r, http.StatusServiceUnavailable, err)
+	var u Unavailable
+	if errors.As(err, &u) && u.Stopping() {
+		f.writeError(w, r, stopping, err)
 		return
 	}
 	f.log.Warn("no backend for request", requestFields(r, zap.Error(err))...)
 	if f.cfg.DisableStartUpErrorPage {
-		w.Header().Set("Retry-After", retryAfter(err))
-		w.WriteHeader(http.StatusBadGateway)
+		writeProblem(w, r, startupFailure, err, nil) // no page, as ANCM
 		return
 	}
-	f.writeError(w, r, statusStartupFailure, err)
+	f.writeError(w, r, startupFailure, err)
 }
-
-// statusStartupFailure stands for ANCM's 502.5: the status sent is 502.
-const statusStartupFailure = 5025
 
 // proxyError is the ReverseProxy's ErrorHandler: the backend failed before
 // the response headers were sent. (After that, ReverseProxy aborts the
@@ -45,27 +153,27 @@ const statusStartupFailure = 5025
 func (f *Forwarder) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	st := stateOf(r)
 	st.mu.Lock()
-	tooLarge, stalled := st.tooLarge, st.stalled
+	tooLargeBody, stalled := st.tooLarge, st.stalled
 	st.mu.Unlock()
 	var acquire *acquireError
 	switch {
 	case errors.As(err, &acquire):
 		f.unavailable(w, r, acquire.err)
-	case tooLarge:
-		f.writeError(w, r, http.StatusRequestEntityTooLarge, nil)
+	case tooLargeBody:
+		f.writeError(w, r, tooLarge, nil)
 	case stalled:
 		if ce := f.log.Check(zap.DebugLevel, "client stalled sending its body"); ce != nil {
 			ce.Write(requestFields(r, zap.Duration("client_idle", f.clientIdle))...)
 		}
-		f.writeError(w, r, http.StatusRequestTimeout, nil)
+		f.writeError(w, r, requestTimeout, nil)
 	case errors.Is(context.Cause(r.Context()), errBackendTimeout):
 		f.log.Warn("backend timed out", requestFields(r, zap.Duration("request_timeout", f.cfg.RequestTimeout))...)
-		f.writeError(w, r, http.StatusGatewayTimeout, err)
+		f.writeError(w, r, gatewayTimeout, err)
 	case r.Context().Err() != nil:
 		f.clientGone(r, err)
 	default:
 		f.log.Error("backend unreachable", requestFields(r, zap.Error(err))...)
-		f.writeError(w, r, http.StatusBadGateway, err)
+		f.writeError(w, r, badGateway, err)
 	}
 }
 
@@ -81,72 +189,26 @@ func requestFields(r *http.Request, extra ...zap.Field) []zap.Field {
 	return append([]zap.Field{zap.String("method", r.Method), zap.String("uri", r.URL.RequestURI()), zap.String("remote", r.RemoteAddr)}, extra...)
 }
 
-// errorPage describes one error page.
-type errorPage struct {
-	status    int
-	code      string // as IIS names it: "502.5"
-	title     string
-	solutions []string
-}
-
-var errorPages = map[int]errorPage{
-	statusStartupFailure: {http.StatusBadGateway, "502.5", "Process Failure", []string{
-		"The application process failed to start.",
-		"The application process started but then stopped.",
-		"The application process started but failed to listen on its port.",
-	}},
-	http.StatusBadGateway: {http.StatusBadGateway, "502.3", "Bad Gateway", []string{
-		"The application process closed the connection or could not be reached.",
-	}},
-	http.StatusGatewayTimeout: {http.StatusGatewayTimeout, "504", "Gateway Timeout", []string{
-		"The application did not answer within requestTimeout. Raise requestTimeout in web.config if it needs longer.",
-	}},
-	http.StatusServiceUnavailable: {http.StatusServiceUnavailable, "503", "Service Unavailable", []string{
-		"The application is stopping or restarting. Try again shortly.",
-	}},
-	http.StatusRequestTimeout: {http.StatusRequestTimeout, "408", "Request Timeout", []string{
-		"The client stopped sending its request for too long.",
-	}},
-	http.StatusRequestEntityTooLarge: {http.StatusRequestEntityTooLarge, "413", "Request Entity Too Large", []string{
-		"The request body is larger than maxAllowedContentLength in web.config.",
-	}},
-}
-
-// writeError sends the page for kind (an HTTP status, or
-// statusStartupFailure). The cause's details (its message and the
-// backend's last output) are shown only with detailed errors on.
-func (f *Forwarder) writeError(w http.ResponseWriter, r *http.Request, kind int, cause error) {
-	p := errorPages[kind]
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if p.status == http.StatusServiceUnavailable || kind == statusStartupFailure {
-		h.Set("Retry-After", retryAfter(cause))
-	}
-	if p.status == http.StatusRequestEntityTooLarge || p.status == http.StatusRequestTimeout {
-		h.Set("Connection", "close") // the rest of the body is not read
-	}
-	w.WriteHeader(p.status)
-	if r.Method == http.MethodHead {
-		return
-	}
+// renderPage is the HTML page for p, with the cause's details (its
+// message and the backend's last output) when detailed is set.
+func renderPage(p problem, cause error, detailed bool) []byte {
+	a := answers[p]
 	var b strings.Builder
-	title := fmt.Sprintf("HTTP Error %s - %s", p.code, p.title)
+	title := fmt.Sprintf("HTTP Error %s - %s", a.code, a.title)
 	fmt.Fprintf(&b, "<!DOCTYPE html>\r\n<html lang=\"en\">\r\n<head>\r\n<meta charset=\"utf-8\">\r\n<title>%s</title>\r\n", title)
 	b.WriteString("<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:50em;color:#222}h1{font-size:1.6em}pre{background:#f4f4f4;padding:1em;overflow:auto}</style>\r\n</head>\r\n<body>\r\n")
 	fmt.Fprintf(&b, "<h1>%s</h1>\r\n<h2>Common solutions to this issue:</h2>\r\n<ul>\r\n", title)
-	for _, s := range p.solutions {
+	for _, s := range a.solutions {
 		fmt.Fprintf(&b, "<li>%s</li>\r\n", html.EscapeString(s))
 	}
 	b.WriteString("</ul>\r\n")
-	if f.cfg.DetailedErrors && cause != nil {
+	if detailed && cause != nil {
 		b.WriteString("<h2>Specific error detected by roost:</h2>\r\n<pre>")
 		b.WriteString(html.EscapeString(cause.Error()))
-		var out interface{ LastOutput() []string }
-		if errors.As(cause, &out) && len(out.LastOutput()) > 0 {
+		var u Unavailable
+		if errors.As(cause, &u) && len(u.LastOutput()) > 0 {
 			b.WriteString("\r\n\r\nLast output of the application:\r\n")
-			b.WriteString(html.EscapeString(strings.Join(out.LastOutput(), "\r\n")))
+			b.WriteString(html.EscapeString(strings.Join(u.LastOutput(), "\r\n")))
 		}
 		b.WriteString("</pre>\r\n")
 	}
@@ -156,15 +218,29 @@ func (f *Forwarder) writeError(w http.ResponseWriter, r *http.Request, kind int,
 		"<li>Run <code>roost check</code> in the application's folder to validate web.config.</li>\r\n" +
 		"<li>Set ASPNETCORE_ENVIRONMENT=Development or ASPNETCORE_DETAILEDERRORS=1 to show details on this page.</li>\r\n" +
 		"</ul>\r\n</body>\r\n</html>\r\n")
-	w.Write([]byte(b.String()))
+	return []byte(b.String())
 }
 
-// retryAfter returns the Retry-After value for an unavailable backend: the
-// time until restarts resume when the cause knows it, else 5 seconds.
-func retryAfter(cause error) string {
-	var r interface{ RetryAfter() time.Duration }
-	if errors.As(cause, &r) && r.RetryAfter() > 0 {
-		return strconv.Itoa(int(math.Ceil(r.RetryAfter().Seconds())))
+// retryAfter returns the Retry-After value, in seconds: the time until a
+// backend may be back when the cause knows it, else def.
+func retryAfter(cause error, def int) string {
+	var u Unavailable
+	if errors.As(cause, &u) && u.RetryAfter() > 0 {
+		return strconv.Itoa(int(math.Ceil(u.RetryAfter().Seconds())))
 	}
-	return "5"
+	return strconv.Itoa(def)
+}
+
+// Unavailable is an Upstream's error when no backend can take a request:
+// it says why, and what the client is told.
+type Unavailable interface {
+	error
+	// RetryAfter is how long until a backend may be back; 0 when unknown.
+	RetryAfter() time.Duration
+	// LastOutput is what the failed backend printed last, shown on
+	// detailed error pages.
+	LastOutput() []string
+	// Stopping reports that roost is stopping (503), rather than that the
+	// backend failed (502.5).
+	Stopping() bool
 }

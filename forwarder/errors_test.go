@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"net/url"
 	"strings"
@@ -19,6 +20,8 @@ import (
 
 	"go.uber.org/zap/zapcore"
 )
+
+var _ Unavailable = (*unavailableError)(nil)
 
 // unavailableError is what an Upstream such as supervisor.Supervisor
 // returns when it has no backend.
@@ -34,7 +37,7 @@ func (e *unavailableError) RetryAfter() time.Duration { return e.retry }
 func (e *unavailableError) LastOutput() []string      { return e.output }
 func (e *unavailableError) Stopping() bool            { return e.stopping }
 
-func startupFailure() *unavailableError {
+func newStartupFailure() *unavailableError {
 	return &unavailableError{
 		reason: "secret reason: exit code 3",
 		retry:  2100 * time.Millisecond,
@@ -56,13 +59,13 @@ func TestUnavailablePage(t *testing.T) {
 		wantRetry   string
 		wantDetail  []string
 	}{
-		{name: "startup failure", err: startupFailure(),
+		{name: "startup failure", err: newStartupFailure(),
 			wantStatus: 502, wantTitle: "HTTP Error 502.5 - Process Failure", wantRetry: "3"},
-		{name: "startup failure detailed", err: startupFailure(), detailed: true,
+		{name: "startup failure detailed", err: newStartupFailure(), detailed: true,
 			wantStatus: 502, wantTitle: "HTTP Error 502.5 - Process Failure", wantRetry: "3", wantDetail: detail},
-		{name: "startup failure without page", err: startupFailure(), detailed: true, disablePage: true,
+		{name: "startup failure without page", err: newStartupFailure(), detailed: true, disablePage: true,
 			wantStatus: 502, wantRetry: "3"},
-		{name: "wrapped startup failure", err: fmt.Errorf("acquire: %w", startupFailure()), detailed: true,
+		{name: "wrapped startup failure", err: fmt.Errorf("acquire: %w", newStartupFailure()), detailed: true,
 			wantStatus: 502, wantTitle: "HTTP Error 502.5 - Process Failure", wantRetry: "3", wantDetail: detail},
 		{name: "sub-second retry rounds up", err: &unavailableError{reason: "paused", retry: 10 * time.Millisecond},
 			wantStatus: 502, wantTitle: "HTTP Error 502.5 - Process Failure", wantRetry: "1"},
@@ -599,7 +602,7 @@ func TestHeadErrorPage(t *testing.T) {
 		wantStatus int
 		wantTitle  string
 	}{
-		{name: "startup failure", err: startupFailure(), wantStatus: 502, wantTitle: "502.5"},
+		{name: "startup failure", err: newStartupFailure(), wantStatus: 502, wantTitle: "502.5"},
 		{name: "stopping", err: &unavailableError{stopping: true}, wantStatus: 503, wantTitle: "503"},
 		{name: "unreachable", wantStatus: 502, wantTitle: "502.3"},
 	}
@@ -812,4 +815,57 @@ func TestFailedPostIsNotRetried(t *testing.T) {
 		t.Errorf("status %d, backend hit %d times; want 502 and one delivery", res.StatusCode, hits.Load())
 	}
 	e.up.waitReleased(t, 1)
+}
+
+// The pages the host serves without a Forwarder come from the same place:
+// the offline page is the file's bytes, the stopping page roost's own.
+func TestOfflineAndStoppingPages(t *testing.T) {
+	tests := []struct {
+		name      string
+		serve     http.HandlerFunc
+		method    string
+		wantBody  string // "" for none; for the stopping page, a part of it
+		wantRetry string
+	}{
+		{"offline", func(w http.ResponseWriter, r *http.Request) { ServeOffline(w, r, []byte("<p>down</p>")) }, "GET", "<p>down</p>", "30"},
+		{"offline empty", func(w http.ResponseWriter, r *http.Request) { ServeOffline(w, r, nil) }, "GET", "", "30"},
+		{"offline HEAD", func(w http.ResponseWriter, r *http.Request) { ServeOffline(w, r, []byte("<p>down</p>")) }, "HEAD", "", "30"},
+		{"stopping", ServeStopping, "GET", "HTTP Error 503 - Service Unavailable", "5"},
+		{"stopping HEAD", ServeStopping, "HEAD", "", "5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.serve)
+			defer srv.Close()
+			req, _ := http.NewRequest(tt.method, srv.URL, nil)
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("status %d, want 503", res.StatusCode)
+			}
+			h := res.Header
+			if h.Get("Retry-After") != tt.wantRetry || h.Get("Cache-Control") != "no-store" || h.Get("Content-Type") != "text/html; charset=utf-8" {
+				t.Errorf("headers %v; want Retry-After %s, no-store, text/html", h, tt.wantRetry)
+			}
+			switch {
+			case tt.name == "offline" && string(body) != tt.wantBody:
+				t.Errorf("body %q, want the file's bytes %q", body, tt.wantBody)
+			case !strings.Contains(string(body), tt.wantBody) || tt.wantBody == "" && len(body) != 0:
+				t.Errorf("body %q, want %q", body, tt.wantBody)
+			}
+		})
+	}
+}
+
+// Every problem has an answer: a status, and a page title.
+func TestEveryProblemHasAnAnswer(t *testing.T) {
+	for p, a := range answers {
+		if a.status < 400 || a.code == "" || a.title == "" {
+			t.Errorf("problem %d: answer %+v lacks a status, code or title", p, a)
+		}
+	}
 }

@@ -25,14 +25,19 @@ import (
 	"github.com/roosthq/roost/config"
 )
 
-// Upstream says where to send a request. Acquire waits while a backend
-// starts; it returns the backend's base URL, the pairing token to send in
-// MS-ASPNETCORE-TOKEN ("" for none) and a func to call when the request is
-// done. Its errors may implement RetryAfter() time.Duration,
-// LastOutput() []string and Stopping() bool, which decide the status and
-// the error page.
+// Upstream is where requests go; in roost, the supervisor.
 type Upstream interface {
+	// Acquire returns where to send a request: the backend's base URL, the
+	// pairing token to send in MS-ASPNETCORE-TOKEN ("" for none) and a func
+	// to call when the request is done. It waits while a backend starts.
+	// When no backend can take the request, its error is an Unavailable,
+	// which decides the status and the error page.
 	Acquire(ctx context.Context) (target *url.URL, token string, release func(), err error)
+
+	// Unreachable reports that a connection to target, a URL Acquire
+	// returned, failed before any answer: the backend has most likely just
+	// exited. The request is then retried once (see backendTransport).
+	Unreachable(target *url.URL)
 }
 
 // Forwarder is an http.Handler that sends every request to the Upstream.
@@ -74,7 +79,7 @@ func (f *Forwarder) Close() { f.transport.CloseIdleConnections() }
 // ServeHTTP forwards one request.
 func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > f.cfg.MaxAllowedContentLength {
-		f.writeError(w, r, http.StatusRequestEntityTooLarge, nil)
+		f.writeError(w, r, tooLarge, nil)
 		return
 	}
 	target, token, release, err := f.up.Acquire(r.Context())

@@ -41,6 +41,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // fails a test instead of hanging it.
 const waitLimit = 10 * time.Second
 
+var _ Upstream = (*fakeUpstream)(nil)
+
 // fakeUpstream is the Upstream of the tests: it hands out one target and
 // token, or fails with err, and counts what Acquire and release do.
 type fakeUpstream struct {
@@ -55,6 +57,7 @@ type fakeUpstream struct {
 	calls    int           // Acquire calls
 	acquired int           // successful Acquire calls
 	released int           // release calls
+	refused  int           // Unreachable calls
 	changed  chan struct{} // closed and replaced when a count changes
 }
 
@@ -94,6 +97,13 @@ func (u *fakeUpstream) Acquire(ctx context.Context) (*url.URL, string, func(), e
 		u.notifyLocked()
 		u.mu.Unlock()
 	}, nil
+}
+
+// Unreachable counts the reports; the target stays as it is.
+func (u *fakeUpstream) Unreachable(*url.URL) {
+	u.mu.Lock()
+	u.refused++
+	u.mu.Unlock()
 }
 
 func (u *fakeUpstream) notifyLocked() {

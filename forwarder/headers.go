@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"strings"
 
 	"github.com/roosthq/roost/config"
@@ -122,9 +121,7 @@ func (t backendTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	res, err := t.f.transport.RoundTrip(r)
 	if st := stateOf(r); err != nil && retryable(r, st, err) {
 		st.retried = true
-		if u, ok := t.f.up.(interface{ Unreachable(*url.URL) }); ok {
-			u.Unreachable(st.target)
-		}
+		t.f.up.Unreachable(st.target)
 		target, token, release, aerr := t.f.up.Acquire(r.Context())
 		if aerr != nil {
 			return nil, &acquireError{aerr}
