@@ -288,12 +288,7 @@ func (fl *follower) run(ctx context.Context) error {
 
 // isFollowed reports whether name is a followed file that may be printed.
 func (fl *follower) isFollowed(name string) bool {
-	for _, t := range fl.open {
-		if t.name == name && t.verified {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(fl.open, func(t *followed) bool { return t.name == name && t.verified })
 }
 
 // drainAll prints what the followed files have gained.
@@ -391,10 +386,9 @@ func (fl *follower) planScan(files []*stdoutFile) scanPlan {
 		if i, ok := byName[e.name]; ok && os.SameFile(fl.known[i].info, e.info) {
 			return &fl.known[i]
 		}
-		for i := range fl.known { // renamed since: a part
-			if os.SameFile(fl.known[i].info, e.info) {
-				return &fl.known[i]
-			}
+		// Renamed since: a part.
+		if i := slices.IndexFunc(fl.known, func(k known) bool { return os.SameFile(k.info, e.info) }); i >= 0 {
+			return &fl.known[i]
 		}
 		return nil
 	}
@@ -509,12 +503,7 @@ func (fl *follower) openAt(file *stdoutFile, from int64) (*followed, error) {
 
 // followedIndex returns the index of the followed file that is info, or -1.
 func (fl *follower) followedIndex(info os.FileInfo) int {
-	for i, t := range fl.open {
-		if os.SameFile(t.info, info) {
-			return i
-		}
-	}
-	return -1
+	return slices.IndexFunc(fl.open, func(t *followed) bool { return os.SameFile(t.info, info) })
 }
 
 // limit stops following the quietest files beyond maxFollowed: processes
