@@ -225,12 +225,14 @@ type StdoutLog struct {
 	Path string
 
 	// MaxBytes (handlerSettings roost.stdoutLogMaxBytes) is the size at
-	// which a log file is rotated. Default 10 MB, range 1 KB-1 TB.
+	// which a log file is rotated. Default 10 MB, range 1 KB-1 TB. Parse
+	// always sets it; 0 (in a StdoutLog made by hand) means no rotation.
 	MaxBytes int64
 
 	// MaxFiles (handlerSettings roost.stdoutLogMaxFiles) is how many of
 	// the app's stdout log files are kept; older ones are deleted. Default
-	// 10, range 1-10000.
+	// 10, range 1-10000. Parse always sets it; 0 (in a StdoutLog made by
+	// hand) means none is deleted.
 	MaxFiles int
 
 	// Timestamps (handlerSettings roost.stdoutLogTimestamps) starts every

@@ -77,11 +77,9 @@ func (q quoted) Format(f fmt.State, verb rune) {
 		io.WriteString(f, s)
 		return
 	}
-	for _, r := range s {
-		if r == '"' || !unicode.IsPrint(r) {
-			io.WriteString(f, strconv.Quote(s))
-			return
-		}
+	if strings.ContainsFunc(s, func(r rune) bool { return r == '"' || !unicode.IsPrint(r) }) {
+		io.WriteString(f, strconv.Quote(s))
+		return
 	}
 	io.WriteString(f, `"`+s+`"`)
 }

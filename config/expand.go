@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -12,12 +13,7 @@ import (
 var portPlaceholders = []string{"ASPNETCORE_PORT", "HTTP_PLATFORM_PORT", "PORT"}
 
 func isPortPlaceholder(name string) bool {
-	for _, p := range portPlaceholders {
-		if strings.EqualFold(name, p) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(portPlaceholders, func(p string) bool { return strings.EqualFold(name, p) })
 }
 
 // A Template is a web.config value after %VAR% expansion in which port
@@ -43,12 +39,7 @@ func (t Template) String() string { return t.render("") }
 
 // HasPort reports whether the value holds a port placeholder.
 func (t Template) HasPort() bool {
-	for _, p := range t.parts {
-		if p.placeholder {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(t.parts, func(p templatePart) bool { return p.placeholder })
 }
 
 func (t Template) render(port string) string {

@@ -288,6 +288,17 @@ func attrList(keys []string) string {
 // readEnv fills Process.Env, Process.Port and the warnings about
 // variables roost sets itself.
 func (p *parser) readEnv(items []item) {
+	p.addEnv(items)
+	p.preferRoostEnv()
+	p.checkRoostEnv()
+	for _, v := range p.cfg.Process.Env {
+		p.settings = append(p.settings, Setting{Element: "environmentVariables", Name: v.Name, Value: v.Value.String(), Line: v.Line, Source: "web.config"})
+	}
+}
+
+// addEnv adds the <environmentVariable> items to Process.Env; a name
+// given again (ignoring case) replaces the earlier value.
+func (p *parser) addEnv(items []item) {
 	c := p.cfg
 	index := make(map[string]int) // upper-case name -> position in c.Process.Env
 	for _, it := range items {
@@ -310,17 +321,28 @@ func (p *parser) readEnv(items []item) {
 		index[key] = len(c.Process.Env)
 		c.Process.Env = append(c.Process.Env, v)
 	}
+}
 
-	if prefer, _ := lookupEnv(p.opts.Getenv, "ANCM_PREFER_ENVIRONMENT_VARIABLES"); isTrue(prefer) {
-		c.Process.Env = slices.DeleteFunc(c.Process.Env, func(v EnvVar) bool {
-			if _, ok := lookupEnv(p.opts.Getenv, v.Name); ok {
-				p.warn(v.Line, "environmentVariables", v.Name, "ANCM_PREFER_ENVIRONMENT_VARIABLES is set and roost's environment has this variable; the web.config value is not used")
-				return true
-			}
-			return false
-		})
+// preferRoostEnv drops from Process.Env, when roost's environment sets
+// ANCM_PREFER_ENVIRONMENT_VARIABLES, the variables that environment has.
+func (p *parser) preferRoostEnv() {
+	if prefer, _ := lookupEnv(p.opts.Getenv, "ANCM_PREFER_ENVIRONMENT_VARIABLES"); !isTrue(prefer) {
+		return
 	}
+	p.cfg.Process.Env = slices.DeleteFunc(p.cfg.Process.Env, func(v EnvVar) bool {
+		if _, ok := lookupEnv(p.opts.Getenv, v.Name); ok {
+			p.warn(v.Line, "environmentVariables", v.Name, "ANCM_PREFER_ENVIRONMENT_VARIABLES is set and roost's environment has this variable; the web.config value is not used")
+			return true
+		}
+		return false
+	})
+}
 
+// checkRoostEnv reads the variables roost sets itself: the port variable
+// gives Process.Port, the others are warned about, and so is a PORT fixed
+// to a port roost does not wait on.
+func (p *parser) checkRoostEnv() {
+	c := p.cfg
 	portVar := c.Kind.PortVariable()
 	lo, hi := int64(1), int64(65535)
 	if c.Kind == AspNetCore {
@@ -361,9 +383,6 @@ func (p *parser) readEnv(items []item) {
 		if s != "" && !v.Value.HasPort() && s != strconv.Itoa(c.Process.Port) {
 			p.warn(v.Line, "environmentVariables", v.Name, fmt.Sprintf("is fixed to %q, but roost waits for the app on the port in %s; an app that reads PORT will not be found (write %%%s%% instead)", quoted(s), portVar, portVar))
 		}
-	}
-	for _, v := range c.Process.Env {
-		p.settings = append(p.settings, Setting{Element: "environmentVariables", Name: v.Name, Value: v.Value.String(), Line: v.Line, Source: "web.config"})
 	}
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -267,7 +268,7 @@ func setDebugLevel(p *parser, v string, line int) string {
 		case "file":
 			file = true
 		default:
-			i := indexOf(debugLevels, word)
+			i := slices.Index(debugLevels, word)
 			if i < 0 {
 				return fmt.Sprintf("unknown level or sink %q (ERROR, WARNING, INFO, TRACE, CONSOLE, EVENTLOG, FILE)", quoted(word))
 			}
@@ -275,22 +276,13 @@ func setDebugLevel(p *parser, v string, line int) string {
 		}
 	}
 	if rank < 0 {
-		rank = indexOf(debugLevels, "info")
+		rank = slices.Index(debugLevels, "info")
 	}
 	d.Level = debugLevels[rank]
 	if (file || !d.Console && !d.EventLog) && d.File == "" {
 		p.debugFileDefault = true
 	}
 	return ""
-}
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }
 
 func findSpec(specs []attrSpec, name string, fold bool) *attrSpec {

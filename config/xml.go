@@ -47,6 +47,40 @@ const maxFileSize = 4 << 20
 // readDocument decodes a web.config into a tree. Errors are *Diagnostic values
 // that name the line (for malformed XML, the line the decoder stopped at).
 func readDocument(r io.Reader, file string) (*node, error) {
+	data, err := readUTF8(r, file)
+	if err != nil {
+		return nil, err
+	}
+	d := newDecoder(data)
+	b := treeBuilder{file: file, data: data, lines: newLineIndex(data)}
+	for {
+		start := d.InputOffset()
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			line, _ := d.InputPos()
+			return nil, b.malformed(err, line)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if err := b.open(t, start, d.InputOffset()); err != nil {
+				return nil, err
+			}
+		case xml.EndElement:
+			b.stack = b.stack[:len(b.stack)-1]
+		}
+	}
+	if b.root == nil {
+		return nil, &Diagnostic{File: file, Line: 1, Message: "no XML element found; want <configuration>"}
+	}
+	return b.root, nil
+}
+
+// readUTF8 reads a web.config of at most maxFileSize bytes and returns it
+// as UTF-8.
+func readUTF8(r io.Reader, file string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
 		return nil, &Diagnostic{File: file, Message: fmt.Sprintf("read: %v", err)}
@@ -58,8 +92,11 @@ func readDocument(r io.Reader, file string) (*node, error) {
 	if err != nil {
 		return nil, &Diagnostic{File: file, Line: 1, Message: err.Error()}
 	}
-	lines := newLineIndex(data)
+	return data, nil
+}
 
+// newDecoder returns an XML decoder of data, which readUTF8 has made UTF-8.
+func newDecoder(data []byte) *xml.Decoder {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	// The bytes are UTF-8 by now, whatever the declaration says.
 	d.CharsetReader = func(label string, input io.Reader) (io.Reader, error) {
@@ -69,72 +106,81 @@ func readDocument(r io.Reader, file string) (*node, error) {
 		}
 		return nil, encodingError(label)
 	}
+	return d
+}
 
-	var root *node
-	var stack []*node
-	for {
-		start := d.InputOffset()
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			line, _ := d.InputPos()
-			var se *xml.SyntaxError
-			var ee encodingError
-			if errors.As(err, &ee) {
-				return nil, &Diagnostic{File: file, Line: line, Message: ee.Error()}
-			}
-			if errors.As(err, &se) {
-				line = se.Line
-				err = errors.New(se.Msg)
-			}
-			msg := "malformed XML: " + err.Error()
-			if len(stack) > 0 {
-				open := stack[len(stack)-1]
-				msg += fmt.Sprintf(" (<%s> at line %d is still open)", open.name, open.line)
-			}
-			return nil, &Diagnostic{File: file, Line: line, Message: msg}
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			end := d.InputOffset()
-			n := &node{name: t.Name.Local, line: lines.at(start)}
-			positions := attrOffsets(data[start:end])
-			for _, a := range t.Attr {
-				name := a.Name.Local
-				isNS := a.Name.Space != "" || name == "xmlns"
-				if a.Name.Space != "" && a.Name.Space != "xmlns" {
-					name = a.Name.Space + ":" + a.Name.Local
-				}
-				line := n.line
-				if off, ok := positions[a.Name.Local]; ok {
-					line = lines.at(start + int64(off))
-				}
-				if _, dup := n.lookup(name); dup && !isNS {
-					return nil, &Diagnostic{File: file, Line: line, Element: n.name, Attribute: name,
-						Message: "malformed XML: attribute given twice"}
-				}
-				n.attrs = append(n.attrs, attr{name: name, value: a.Value, line: line, ns: isNS})
-			}
-			if len(stack) == 0 {
-				if root != nil {
-					return nil, &Diagnostic{File: file, Line: n.line, Message: "malformed XML: more than one root element"}
-				}
-				root = n
-			} else {
-				parent := stack[len(stack)-1]
-				parent.children = append(parent.children, n)
-			}
-			stack = append(stack, n)
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-		}
+// treeBuilder builds the tree of a document from the decoder's tokens.
+type treeBuilder struct {
+	file  string
+	data  []byte // the document, in UTF-8
+	lines lineIndex
+	root  *node
+	stack []*node // the elements open, outermost first
+}
+
+// open adds the element t, whose start tag is data[start:end], to the
+// tree: as the root, or as a child of the element it is in.
+func (b *treeBuilder) open(t xml.StartElement, start, end int64) error {
+	n, err := b.newNode(t, start, end)
+	if err != nil {
+		return err
 	}
-	if root == nil {
-		return nil, &Diagnostic{File: file, Line: 1, Message: "no XML element found; want <configuration>"}
+	if len(b.stack) == 0 {
+		if b.root != nil {
+			return &Diagnostic{File: b.file, Line: n.line, Message: "malformed XML: more than one root element"}
+		}
+		b.root = n
+	} else {
+		parent := b.stack[len(b.stack)-1]
+		parent.children = append(parent.children, n)
 	}
-	return root, nil
+	b.stack = append(b.stack, n)
+	return nil
+}
+
+// newNode returns the node of the element t, whose start tag is
+// data[start:end], with the line of the tag and of each attribute. An
+// attribute given twice is an error.
+func (b *treeBuilder) newNode(t xml.StartElement, start, end int64) (*node, error) {
+	n := &node{name: t.Name.Local, line: b.lines.at(start)}
+	positions := attrOffsets(b.data[start:end])
+	for _, a := range t.Attr {
+		name := a.Name.Local
+		isNS := a.Name.Space != "" || name == "xmlns"
+		if a.Name.Space != "" && a.Name.Space != "xmlns" {
+			name = a.Name.Space + ":" + a.Name.Local
+		}
+		line := n.line
+		if off, ok := positions[a.Name.Local]; ok {
+			line = b.lines.at(start + int64(off))
+		}
+		if _, dup := n.lookup(name); dup && !isNS {
+			return nil, &Diagnostic{File: b.file, Line: line, Element: n.name, Attribute: name,
+				Message: "malformed XML: attribute given twice"}
+		}
+		n.attrs = append(n.attrs, attr{name: name, value: a.Value, line: line, ns: isNS})
+	}
+	return n, nil
+}
+
+// malformed turns the decoder's error, met at line, into a Diagnostic that
+// names the element still open.
+func (b *treeBuilder) malformed(err error, line int) error {
+	var ee encodingError
+	if errors.As(err, &ee) {
+		return &Diagnostic{File: b.file, Line: line, Message: ee.Error()}
+	}
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		line = se.Line
+		err = errors.New(se.Msg)
+	}
+	msg := "malformed XML: " + err.Error()
+	if len(b.stack) > 0 {
+		open := b.stack[len(b.stack)-1]
+		msg += fmt.Sprintf(" (<%s> at line %d is still open)", open.name, open.line)
+	}
+	return &Diagnostic{File: b.file, Line: line, Message: msg}
 }
 
 // encodingError is an XML declaration naming an encoding roost cannot read.

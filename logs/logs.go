@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -102,15 +103,16 @@ func (o Options) Check() error {
 	if _, err := parseLevel(o.Level); err != nil {
 		return err
 	}
-	if !contains(Formats, cmp.Or(o.Format, "console"), false) {
+	if !slices.Contains(Formats, cmp.Or(o.Format, "console")) {
 		return fmt.Errorf("log format %q: want one of %s", o.Format, strings.Join(Formats, ", "))
 	}
 	return nil
 }
 
 func parseLevel(s string) (zapcore.Level, error) {
-	l, err := zapcore.ParseLevel(cmp.Or(s, "info"))
-	if err != nil || !contains(Levels, strings.ToLower(s), true) {
+	name := cmp.Or(s, "info") // empty means the default
+	l, err := zapcore.ParseLevel(name)
+	if err != nil || !slices.Contains(Levels, strings.ToLower(name)) {
 		return 0, fmt.Errorf("log level %q: want one of %s", s, strings.Join(Levels, ", "))
 	}
 	return l, nil
@@ -166,16 +168,4 @@ func openDebugFile(path string) (*os.File, error) {
 		return nil, err
 	}
 	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-}
-
-func contains(list []string, s string, emptyOK bool) bool {
-	if s == "" {
-		return emptyOK
-	}
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

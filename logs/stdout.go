@@ -46,6 +46,10 @@ var (
 // After each new file, the oldest of the app's files (all processes) are
 // deleted until cfg.MaxFiles are left, never one being written.
 //
+// config.Load always sets MaxBytes and MaxFiles (to their defaults when
+// web.config does not). In a config made by hand, zero (or less) means no
+// limit: MaxBytes 0 never rotates, MaxFiles 0 never deletes.
+//
 // Output is queued in memory (up to 1 MiB per process) and written by a
 // goroutine of the sink, whole lines at a time. When the queue is full,
 // Write waits for the disk, so a slow disk slows the backend's output as
@@ -64,13 +68,6 @@ func StdoutSink(cfg config.StdoutLog, log *zap.Logger) func(pid int, started tim
 		log = zap.NewNop()
 	}
 	log = log.Named("stdout")
-	// config.Load fills these; a hand-made config may not.
-	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = 10 << 20
-	}
-	if cfg.MaxFiles <= 0 {
-		cfg.MaxFiles = 10
-	}
 	return func(pid int, started time.Time) io.WriteCloser {
 		s, err := openSink(cfg, log, pid, started)
 		if err != nil {
@@ -408,7 +405,8 @@ func (s *sink) process(data []byte) {
 }
 
 // writeLines writes b, rotating the file before a line that would take
-// it past MaxBytes. A file holds more only when a single line is longer.
+// it past MaxBytes (if MaxBytes is above 0). A file holds more only when a
+// single line is longer.
 func (s *sink) writeLines(b []byte) {
 	for len(b) > 0 {
 		if s.isAbandoned() {
@@ -420,7 +418,7 @@ func (s *sink) writeLines(b []byte) {
 			return
 		}
 		n := len(b)
-		if room := s.cfg.MaxBytes - s.size; int64(n) > room {
+		if room := s.cfg.MaxBytes - s.size; s.cfg.MaxBytes > 0 && int64(n) > room {
 			k := 0
 			if room > 0 {
 				k = bytes.LastIndexByte(b[:room], '\n') + 1
@@ -543,8 +541,12 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// retain deletes the app's oldest stdout log files beyond MaxFiles.
+// retain deletes the app's oldest stdout log files beyond MaxFiles (if
+// MaxFiles is above 0).
 func (s *sink) retain() {
+	if s.cfg.MaxFiles <= 0 {
+		return
+	}
 	deleted, err := retain(s.cfg.Path, s.cfg.MaxFiles)
 	if len(deleted) > 0 {
 		s.log.Debug("old stdout logs deleted", zap.Strings("files", deleted))

@@ -178,6 +178,38 @@ func TestRetention(t *testing.T) {
 	}
 }
 
+// TestNoLimits: in a config made by hand, MaxBytes and MaxFiles 0 mean no
+// rotation and no deletion.
+func TestNoLimits(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "stdout")
+	log, logs := observed()
+	open := StdoutSink(config.StdoutLog{Enabled: true, Path: base}, log)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	line := strings.Repeat("x", 99) + "\n"
+	var want []string
+	for pid := range 12 { // more than config's default MaxFiles
+		started := t0.Add(time.Duration(pid) * time.Second)
+		w := open(pid+1, started)
+		for range 100 {
+			io.WriteString(w, line)
+		}
+		w.Close()
+		want = append(want, stdoutName(base, started, pid+1, 0))
+	}
+	got := listNames(t, base)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("files:\n%s\nwant one for each process:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, f := range got {
+		if data := readFile(t, f); data != strings.Repeat(line, 100) {
+			t.Errorf("%s holds %d bytes, want all %d", filepath.Base(f), len(data), 100*len(line))
+		}
+	}
+	if w := warnings(logs); len(w) > 0 {
+		t.Errorf("warnings: %v", w)
+	}
+}
+
 func TestTimestamps(t *testing.T) {
 	base := filepath.Join(t.TempDir(), "stdout")
 	cfg := stdoutConfig(base, 1<<20, 10)

@@ -288,12 +288,7 @@ func (fl *follower) run(ctx context.Context) error {
 
 // isFollowed reports whether name is a followed file that may be printed.
 func (fl *follower) isFollowed(name string) bool {
-	for _, t := range fl.open {
-		if t.name == name && t.verified {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(fl.open, func(t *followed) bool { return t.name == name && t.verified })
 }
 
 // drainAll prints what the followed files have gained.
@@ -340,6 +335,49 @@ func (fl *follower) scanOnce(last bool) (again bool, err error) {
 	for _, t := range fl.open {
 		t.verified = true // opened before this listing
 	}
+	plan := fl.planScan(files)
+	if len(plan.missing) > 0 && !last {
+		return true, nil // look again for where it went before printing what came after it
+	}
+	// A followed file still missing was deleted, or renamed out of
+	// sight: what it holds came before what the listing shows.
+	open, retired, err := fl.printSteps(append(plan.missing, plan.steps...))
+	if err != nil {
+		return false, err
+	}
+	opened, err := fl.openFresh(plan.fresh)
+	if err != nil {
+		return false, err
+	}
+	fl.open, fl.known = append(open, opened...), append(plan.known, retired...)
+	if err := fl.limit(); err != nil {
+		return false, err
+	}
+	return len(opened) > 0 && !last, nil
+}
+
+// scanStep is one file of a listing to print from: a followed file to
+// read on (and let go of once rotated), or another to read from a point.
+type scanStep struct {
+	followed *followed
+	file     *stdoutFile
+	from     int64
+	follow   bool // follow file once read
+}
+
+// scanPlan is what planScan makes of one listing.
+type scanPlan struct {
+	steps   []scanStep    // one per file to print from, in the files' order
+	missing []scanStep    // followed files the listing does not show
+	fresh   []*stdoutFile // new files being written: opened now, printed after the next listing
+	known   []known       // the files listed and not followed
+}
+
+// planScan works out what happened to each of files (a listing) since the
+// last one: it notes a followed file's new name and marks one rotated out,
+// deleted or out of sight to be let go of, and says what to print from
+// each file and which new ones to open.
+func (fl *follower) planScan(files []*stdoutFile) scanPlan {
 	byName := make(map[string]int, len(fl.known))
 	for i, k := range fl.known {
 		byName[k.name] = i
@@ -348,25 +386,14 @@ func (fl *follower) scanOnce(last bool) (again bool, err error) {
 		if i, ok := byName[e.name]; ok && os.SameFile(fl.known[i].info, e.info) {
 			return &fl.known[i]
 		}
-		for i := range fl.known { // renamed since: a part
-			if os.SameFile(fl.known[i].info, e.info) {
-				return &fl.known[i]
-			}
+		// Renamed since: a part.
+		if i := slices.IndexFunc(fl.known, func(k known) bool { return os.SameFile(k.info, e.info) }); i >= 0 {
+			return &fl.known[i]
 		}
 		return nil
 	}
 
-	// One step per file, in the files' order: a followed file to read on
-	// (and let go of once rotated), or another to read from a point.
-	type step struct {
-		followed *followed
-		file     *stdoutFile
-		from     int64
-		follow   bool // follow file once read
-	}
-	var steps []step
-	var fresh []*stdoutFile
-	var next []known
+	var plan scanPlan
 	present := make([]bool, len(fl.open))
 	for _, e := range files {
 		if i := fl.followedIndex(e.info); i >= 0 {
@@ -375,43 +402,41 @@ func (fl *follower) scanOnce(last bool) (again bool, err error) {
 			if !e.live() {
 				t.retire = true // rotated: nothing more is written to it
 			}
-			steps = append(steps, step{followed: t})
+			plan.steps = append(plan.steps, scanStep{followed: t})
 			continue
 		}
 		switch k := knownAs(e); {
 		case k != nil && e.live() && e.info.Size() > k.size:
 			// A quiet file written again: another process's, or one
 			// followed before and let go.
-			steps = append(steps, step{file: e, from: k.size, follow: true})
-			next = append(next, known{e.name, e.info, k.size}) // in case it cannot be opened
+			plan.steps = append(plan.steps, scanStep{file: e, from: k.size, follow: true})
+			plan.known = append(plan.known, known{e.name, e.info, k.size}) // in case it cannot be opened
 		case k != nil:
-			next = append(next, known{e.name, e.info, k.size})
+			plan.known = append(plan.known, known{e.name, e.info, k.size})
 		case e.live():
-			fresh = append(fresh, e)
+			plan.fresh = append(plan.fresh, e)
 		default:
-			steps = append(steps, step{file: e}) // a part never seen: print it whole
+			plan.steps = append(plan.steps, scanStep{file: e}) // a part never seen: print it whole
 		}
 	}
-	var missing []step
 	for i, t := range fl.open {
 		if !present[i] {
 			t.retire = true
-			missing = append(missing, step{followed: t})
+			plan.missing = append(plan.missing, scanStep{followed: t})
 		}
 	}
-	if len(missing) > 0 && !last {
-		return true, nil // look again for where it went before printing what came after it
-	}
-	// A followed file still missing was deleted, or renamed out of
-	// sight: what it holds came before what the listing shows.
-	steps = append(missing, steps...)
+	return plan
+}
 
-	var open []*followed
+// printSteps prints what is new in each step's file, in order. It returns
+// the files to follow on, and those let go of (rotated out, deleted, or
+// only to be printed) with how much of each was printed.
+func (fl *follower) printSteps(steps []scanStep) (open []*followed, retired []known, err error) {
 	for _, st := range steps {
 		t := st.followed
 		if t == nil {
 			if t, err = fl.openAt(st.file, st.from); err != nil {
-				return false, err
+				return nil, nil, err
 			}
 			if t == nil {
 				continue // gone meanwhile: the next listing sorts it out
@@ -420,33 +445,35 @@ func (fl *follower) scanOnce(last bool) (again bool, err error) {
 		}
 		if err := fl.drain(t); err != nil {
 			t.f.Close()
-			return false, err
+			return nil, nil, err
 		}
 		if t.retire {
 			pos, _ := t.f.Seek(0, io.SeekCurrent)
-			next = append(next, known{t.name, t.info, pos})
+			retired = append(retired, known{t.name, t.info, pos})
 			if err := fl.letGo(t); err != nil {
-				return false, err
+				return nil, nil, err
 			}
 			continue
 		}
 		open = append(open, t)
 	}
+	return open, retired, nil
+}
+
+// openFresh opens the new files being written, from their start, to be
+// printed after the next listing; it leaves out those gone meanwhile.
+func (fl *follower) openFresh(fresh []*stdoutFile) ([]*followed, error) {
+	var opened []*followed
 	for _, e := range fresh {
 		t, err := fl.openAt(e, 0)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		if t != nil {
-			open = append(open, t)
-			again = true
+			opened = append(opened, t)
 		}
 	}
-	fl.open, fl.known = open, next
-	if err := fl.limit(); err != nil {
-		return false, err
-	}
-	return again && !last, nil
+	return opened, nil
 }
 
 // openAt opens file to read it from the offset from, or returns nil if it
@@ -476,12 +503,7 @@ func (fl *follower) openAt(file *stdoutFile, from int64) (*followed, error) {
 
 // followedIndex returns the index of the followed file that is info, or -1.
 func (fl *follower) followedIndex(info os.FileInfo) int {
-	for i, t := range fl.open {
-		if os.SameFile(t.info, info) {
-			return i
-		}
-	}
-	return -1
+	return slices.IndexFunc(fl.open, func(t *followed) bool { return os.SameFile(t.info, info) })
 }
 
 // limit stops following the quietest files beyond maxFollowed: processes

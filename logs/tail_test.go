@@ -103,7 +103,7 @@ func TestFollow(t *testing.T) {
 	t0 := time.Now()
 	first := open(100, t0)
 	before := writeLines(first, 100, 0, 10)
-	waitWritten(t, base, before)
+	waitWritten(t, first, before)
 
 	out, notes := newNotifyWriter(), newNotifyWriter()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -145,22 +145,30 @@ func TestFollow(t *testing.T) {
 	}
 }
 
-// waitWritten waits until base's files hold text.
-func waitWritten(t *testing.T, base, text string) {
+// waitWritten waits until w, a writer of StdoutSink that has not rotated,
+// has written text to its file: it reads the file again each time the
+// sink's writer goroutine reports that the disk took data, and fails the
+// test after 10 s.
+func waitWritten(t *testing.T, w io.Writer, text string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	s := w.(*sink)
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
 	for {
-		var all strings.Builder
-		for _, f := range listNames(t, base) {
-			all.WriteString(readFile(t, f))
-		}
-		if all.String() == text {
+		// Take the event before reading, so that a write after the read
+		// is not missed.
+		s.mu.Lock()
+		moved := s.moved
+		s.mu.Unlock()
+		got := readFile(t, s.path)
+		if got == text {
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("files hold %q, want %q", all.String(), text)
+		select {
+		case <-moved:
+		case <-deadline.C:
+			t.Fatalf("%s holds %q after 10 s, want %q", s.path, got, text)
 		}
-		time.Sleep(time.Millisecond) // the sink writes asynchronously and tells no one
 	}
 }
 
@@ -174,9 +182,8 @@ func TestFollowConcurrentProcesses(t *testing.T) {
 	older, newer := open(10, t0), open(11, t0.Add(time.Second))
 	defer older.Close()
 	defer newer.Close()
-	text := writeLines(older, 10, 0, 5)
-	text += writeLines(newer, 11, 0, 5)
-	waitWritten(t, base, text)
+	waitWritten(t, older, writeLines(older, 10, 0, 5))
+	waitWritten(t, newer, writeLines(newer, 11, 0, 5))
 
 	out := newNotifyWriter()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -205,7 +212,7 @@ func TestFollowManyProcesses(t *testing.T) {
 	w := open(1, t0.Add(time.Second))
 	text := writeLines(w, 1, 0, 1)
 	w.Close()
-	waitWritten(t, base, text)
+	waitWritten(t, w, text)
 
 	out := newNotifyWriter()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -244,7 +251,7 @@ func TestFollowUnfinishedLine(t *testing.T) {
 	w := StdoutSink(stdoutConfig(base, 1<<20, 10), nil)(5, time.Now())
 	defer w.Close()
 	text := writeLines(w, 5, 0, 1)
-	waitWritten(t, base, text)
+	waitWritten(t, w, text)
 
 	out := newNotifyWriter()
 	ctx, cancel := context.WithCancel(context.Background())
