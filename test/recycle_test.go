@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/roosthq/roost/test/fakebackend"
 )
 
 // load sends requests to path through roost from a few clients until
@@ -278,11 +280,11 @@ func TestRecycleAppliesNewSettings(t *testing.T) {
 func backendEnv(t *testing.T, r *roostRun) []string {
 	t.Helper()
 	_, body := r.get("/env")
-	var env []string
-	if err := json.Unmarshal([]byte(body), &env); err != nil {
+	var report fakebackend.Report
+	if err := json.Unmarshal([]byte(body), &report); err != nil {
 		t.Fatalf("/env: %v: %q", err, body)
 	}
-	return env
+	return report.Env
 }
 
 func contains(list []string, s string) bool {
@@ -318,7 +320,7 @@ func TestRecycleThatCannotStartKeepsTheOldApp(t *testing.T) {
 	// The new backend would listen only after a minute: longer than its
 	// startupTimeLimit.
 	rewriteConfig(t, app, "<aspNetCore ", `<aspNetCore startupTimeLimit="1" `,
-		"<environmentVariables>", `<environmentVariables><environmentVariable name="FAKE_LISTEN_DELAY_MS" value="60000" />`)
+		"<environmentVariables>", `<environmentVariables><environmentVariable name="FAKE_LISTEN_DELAY" value="60000" />`)
 	r.waitLog("the recycled app did not start; the old one keeps serving", 30*time.Second)
 	l.finish(t, http.StatusOK)
 	if _, pid2 := r.get("/pid"); pid2 != pid {

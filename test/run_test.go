@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/roosthq/roost/test/fakebackend"
 )
 
 // roostRun is a `roost run` started by a test.
@@ -67,8 +69,10 @@ func writeApp(t *testing.T, webConfig string) string {
 	return dir
 }
 
-// fakeApp returns a web.config that hosts the fake backend with the given
-// extra environment variables and <aspNetCore> attributes.
+// fakeApp returns a web.config that hosts the fake backend (package
+// fakebackend) with the given extra environment variables and <aspNetCore>
+// attributes. The fake accepts the IIS shutdown request, as an ASP.NET
+// Core app does.
 func fakeApp(t *testing.T, attrs string, env ...string) string {
 	t.Helper()
 	exe, err := os.Executable()
@@ -76,7 +80,7 @@ func fakeApp(t *testing.T, attrs string, env ...string) string {
 		t.Fatal(err)
 	}
 	var vars strings.Builder
-	env = append([]string{"FAKE_BACKEND", "1", "GORACE", "atexit_sleep_ms=0"}, env...)
+	env = append([]string{fakebackend.Env, "1", "FAKE_SHUTDOWN", "accept", "GORACE", "atexit_sleep_ms=0"}, env...)
 	for i := 0; i+1 < len(env); i += 2 {
 		fmt.Fprintf(&vars, "<environmentVariable name=%q value=%q />\n", env[i], env[i+1])
 	}
@@ -230,7 +234,7 @@ func TestRunServesAndStopsGracefully(t *testing.T) {
 }
 
 func TestRunHoldsRequestsDuringStartup(t *testing.T) {
-	r := startRoost(t, fakeApp(t, "", "FAKE_LISTEN_DELAY_MS", "1500"))
+	r := startRoost(t, fakeApp(t, "", "FAKE_LISTEN_DELAY", "1500"))
 	if resp, _ := r.get("/pid"); resp.StatusCode != http.StatusOK {
 		t.Errorf("status %d during a slow start, want 200 after waiting\n%s", resp.StatusCode, r.stderr())
 	}

@@ -27,6 +27,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/roosthq/roost/test/fakebackend"
 )
 
 // vmHWM returns a process's peak resident memory in KiB.
@@ -168,12 +170,12 @@ func TestRunHTTPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var env []string
-	json.NewDecoder(resp.Body).Decode(&env)
+	var report fakebackend.Report
+	json.NewDecoder(resp.Body).Decode(&report)
 	resp.Body.Close()
 	_, port, _ := net.SplitHostPort(addr)
 	found := false
-	for _, kv := range env {
+	for _, kv := range report.Env {
 		found = found || kv == "ASPNETCORE_ANCM_HTTPS_PORT="+port
 	}
 	if !found {
