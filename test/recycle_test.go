@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -153,15 +154,20 @@ func (r *roostRun) waitStatusBody(path, want string, timeout time.Duration) (*ht
 	}
 }
 
+// pidAlive reports whether process pid (a number, as /pid answers it) is
+// running; see processAlive for each system.
 func pidAlive(t *testing.T, pid string) bool {
 	t.Helper()
-	_, err := os.Stat("/proc/" + pid)
-	if err != nil {
-		return false
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 {
+		// Not only bad input: on Unix, signals to 0 or -1 reach groups.
+		t.Fatalf("pid %q is not a process id", pid)
 	}
-	data, _ := os.ReadFile("/proc/" + pid + "/stat")
-	i := strings.LastIndexByte(string(data), ')')
-	return i < 0 || i+2 >= len(data) || data[i+2] != 'Z'
+	alive, err := processAlive(n)
+	if err != nil {
+		t.Fatalf("is process %d alive: %v", n, err)
+	}
+	return alive
 }
 
 func TestAppOfflineAtStart(t *testing.T) {
