@@ -142,8 +142,8 @@ func TestRunHTTPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	r := startRoost(t, "--listen", "https://"+addr, "--tls-cert", certFile, "--tls-key", keyFile, "--tls-client-certs", fakeApp(t, "", "X", "1"))
+	r := startRoost(t, "--listen", "https://127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--tls-client-certs", fakeApp(t, "", "X", "1"))
+	addr := strings.TrimPrefix(r.listenURL("https"), "https://")
 	client := &http.Client{Transport: &http.Transport{
 		TLSClientConfig:   &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientCert}},
 		ForceAttemptHTTP2: true,
