@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,11 +67,7 @@ func (l *load) finish(t *testing.T, allowed ...int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for status, n := range l.statuses {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || status == a
-		}
-		if !ok {
+		if !slices.Contains(allowed, status) {
 			t.Errorf("%d responses with status %d under load; want only %v (all: %v)", n, status, allowed, l.statuses)
 		}
 	}
@@ -276,7 +273,7 @@ func (r *roostRun) waitStatusBodyNot(path, old string, timeout time.Duration) (*
 func TestRecycleAppliesNewSettings(t *testing.T) {
 	app := fakeApp(t, "", "GREETING", "first")
 	r := startRoost(t, app)
-	if env := backendEnv(t, r); !contains(env, "GREETING=first") {
+	if env := backendEnv(t, r); !slices.Contains(env, "GREETING=first") {
 		t.Fatalf("GREETING not first: %v", env)
 	}
 	l := startLoad(r, "/pid")
@@ -284,7 +281,7 @@ func TestRecycleAppliesNewSettings(t *testing.T) {
 		"</aspNetCore>", `</aspNetCore><security><requestFiltering><requestLimits maxAllowedContentLength="100" /></requestFiltering></security>`)
 	r.waitLog("app recycled", 30*time.Second)
 	l.finish(t, http.StatusOK)
-	if env := backendEnv(t, r); !contains(env, "GREETING=second") {
+	if env := backendEnv(t, r); !slices.Contains(env, "GREETING=second") {
 		t.Errorf("after the rename-over save, GREETING is not second: %v", env)
 	}
 	// The forwarder's settings change too.
@@ -306,15 +303,6 @@ func backendEnv(t *testing.T, r *roostRun) []string {
 		t.Fatalf("/env: %v: %q", err, body)
 	}
 	return report.Env
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestInvalidWebConfigKeepsTheAppRunning(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,11 +175,7 @@ func TestRunHTTPS(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&report)
 	resp.Body.Close()
 	_, port, _ := net.SplitHostPort(addr)
-	found := false
-	for _, kv := range report.Env {
-		found = found || kv == "ASPNETCORE_ANCM_HTTPS_PORT="+port
-	}
-	if !found {
+	if !slices.Contains(report.Env, "ASPNETCORE_ANCM_HTTPS_PORT="+port) {
 		t.Errorf("ASPNETCORE_ANCM_HTTPS_PORT=%s not in the backend's environment", port)
 	}
 }
