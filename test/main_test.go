@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/roosthq/roost/test/fakebackend"
 )
 
 // roostBin is the roost binary built for this test run.
@@ -22,8 +24,8 @@ var roostBin string
 var repoRoot string
 
 func TestMain(m *testing.M) {
-	if os.Getenv("FAKE_BACKEND") == "1" {
-		os.Exit(fakeBackend())
+	if os.Getenv(fakebackend.Env) == "1" {
+		os.Exit(fakebackend.Main())
 	}
 	os.Exit(runTests(m))
 }

@@ -12,23 +12,27 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/roosthq/roost/test/fakebackend"
 )
 
 // roostRun is a `roost run` started by a test.
 type roostRun struct {
 	t       *testing.T
 	cmd     *exec.Cmd
-	addr    string // where it listens, host:port
+	addr    string // where its first listener listens, host:port
 	done    chan struct{}
 	mu      sync.Mutex
 	log     bytes.Buffer  // its stderr so far
 	newLine chan struct{} // closed and replaced at every line
+	urls    []string      // what it listens on, from its log, in order
 }
 
 // waitLog waits until roost's log has a line containing substr, and
@@ -67,8 +71,10 @@ func writeApp(t *testing.T, webConfig string) string {
 	return dir
 }
 
-// fakeApp returns a web.config that hosts the fake backend with the given
-// extra environment variables and <aspNetCore> attributes.
+// fakeApp returns a web.config that hosts the fake backend (package
+// fakebackend) with the given extra environment variables and <aspNetCore>
+// attributes. The fake accepts the IIS shutdown request, as an ASP.NET
+// Core app does.
 func fakeApp(t *testing.T, attrs string, env ...string) string {
 	t.Helper()
 	exe, err := os.Executable()
@@ -76,7 +82,7 @@ func fakeApp(t *testing.T, attrs string, env ...string) string {
 		t.Fatal(err)
 	}
 	var vars strings.Builder
-	env = append([]string{"FAKE_BACKEND", "1", "GORACE", "atexit_sleep_ms=0"}, env...)
+	env = append([]string{fakebackend.Env, "1", "FAKE_SHUTDOWN", "accept", "GORACE", "atexit_sleep_ms=0"}, env...)
 	for i := 0; i+1 < len(env); i += 2 {
 		fmt.Fprintf(&vars, "<environmentVariable name=%q value=%q />\n", env[i], env[i+1])
 	}
@@ -89,23 +95,33 @@ func fakeApp(t *testing.T, attrs string, env ...string) string {
 `, exe, attrs, vars.String()))
 }
 
-// freeAddr returns a loopback address with a port free right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// listeningLine matches the line roost logs for each listener it opens,
+// such as `listening {"url": "http://127.0.0.1:41234"}`.
+var listeningLine = regexp.MustCompile(`\tlistening\t\{"url": "([^"]+)"`)
+
+// listenURLs returns the URLs of the listeners that roost's log reports.
+func listenURLs(log string) []string {
+	var urls []string
+	for _, m := range listeningLine.FindAllStringSubmatch(log, -1) {
+		urls = append(urls, m[1])
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return urls
 }
 
-// startRoost runs `roost run --listen ADDR args...` and waits until it
-// listens. It is interrupted and waited for when the test ends.
+// startRoost runs `roost run --listen 127.0.0.1:0 args...` and waits until
+// roost listens there and on every other --listen in args. The ports are
+// roost's choice, read from its log, so no other process can take them
+// first. Roost is interrupted and waited for when the test ends.
 func startRoost(t *testing.T, args ...string) *roostRun {
 	t.Helper()
-	r := &roostRun{t: t, addr: freeAddr(t), done: make(chan struct{}), newLine: make(chan struct{})}
-	r.cmd = exec.Command(roostBin, append([]string{"run", "--listen", r.addr}, args...)...)
+	r := &roostRun{t: t, done: make(chan struct{}), newLine: make(chan struct{})}
+	r.cmd = exec.Command(roostBin, append([]string{"run", "--listen", "127.0.0.1:0"}, args...)...)
+	listeners := 1
+	for _, a := range args {
+		if a == "--listen" {
+			listeners++
+		}
+	}
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -117,17 +133,18 @@ func startRoost(t *testing.T, args ...string) *roostRun {
 	go func() {
 		defer close(r.done)
 		sc := bufio.NewScanner(stderr)
-		signalled := false
 		for sc.Scan() {
 			r.mu.Lock()
 			r.log.WriteString(sc.Text() + "\n")
 			close(r.newLine)
 			r.newLine = make(chan struct{})
-			r.mu.Unlock()
-			if !signalled && strings.Contains(sc.Text(), "listening") {
-				close(listening)
-				signalled = true
+			if urls := listenURLs(sc.Text()); len(urls) > 0 {
+				r.urls = append(r.urls, urls...)
+				if len(r.urls) == listeners {
+					close(listening)
+				}
 			}
+			r.mu.Unlock()
 		}
 		r.cmd.Wait()
 	}()
@@ -147,7 +164,22 @@ func startRoost(t *testing.T, args ...string) *roostRun {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("roost did not listen within 30 s:\n%s", r.stderr())
 	}
+	r.addr = strings.TrimPrefix(r.listenURL("http"), "http://")
 	return r
+}
+
+// listenURL returns the URL of roost's first listener with scheme.
+func (r *roostRun) listenURL(scheme string) string {
+	r.t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, u := range r.urls {
+		if strings.HasPrefix(u, scheme+"://") {
+			return u
+		}
+	}
+	r.t.Fatalf("roost listens on %q, none of them %s", r.urls, scheme)
+	return ""
 }
 
 func (r *roostRun) stderr() string {
@@ -230,7 +262,7 @@ func TestRunServesAndStopsGracefully(t *testing.T) {
 }
 
 func TestRunHoldsRequestsDuringStartup(t *testing.T) {
-	r := startRoost(t, fakeApp(t, "", "FAKE_LISTEN_DELAY_MS", "1500"))
+	r := startRoost(t, fakeApp(t, "", "FAKE_LISTEN_DELAY", "1500"))
 	if resp, _ := r.get("/pid"); resp.StatusCode != http.StatusOK {
 		t.Errorf("status %d during a slow start, want 200 after waiting\n%s", resp.StatusCode, r.stderr())
 	}
@@ -336,7 +368,7 @@ func TestRunListenAddressInUse(t *testing.T) {
 
 func TestRunInvalidConfig(t *testing.T) {
 	app := writeApp(t, "<configuration><system.webServer>\n<aspNetCore processPath=\"x\" startupTimeLimit=\"abc\" />\n</system.webServer></configuration>\n")
-	out, err := exec.Command(roostBin, "run", "--listen", freeAddr(t), app).CombinedOutput()
+	out, err := exec.Command(roostBin, "run", "--listen", "127.0.0.1:0", app).CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 		t.Fatalf("roost run with a bad web.config: %v, want exit code 2\n%s", err, out)

@@ -74,19 +74,21 @@ func TestServiceLifecycleSysV(t *testing.T) {
 	}
 	name := fmt.Sprintf("roost-test-%d", os.Getpid())
 	app := fakeApp(t, "")
-	addr := freeAddr(t)
+	logFile := "/var/log/" + name + ".log"
 	t.Cleanup(func() {
 		roostCmd(t, "service", "uninstall", "--name", name)
 		os.Remove("/etc/init.d/" + name)
-		os.Remove("/var/log/" + name + ".log")
+		os.Remove(logFile)
 	})
 
-	out, code := roostCmd(t, "service", "install", app, "--name", name, "--", "--listen", addr)
+	// Port 0: each start of the service listens where the system says,
+	// and the test reads where from the service's log.
+	out, code := roostCmd(t, "service", "install", app, "--name", name, "--", "--listen", "127.0.0.1:0")
 	if code != 0 {
 		t.Fatalf("install: exit %d\n%s", code, out)
 	}
 	script := mustReadString(t, "/etc/init.d/"+name)
-	if !strings.Contains(script, "'run' '"+filepath.Join(app, "web.config")+"' '--listen' '"+addr+"'") {
+	if !strings.Contains(script, "'run' '"+filepath.Join(app, "web.config")+"' '--listen' '127.0.0.1:0'") {
 		t.Errorf("the init script does not run roost with the app and flags:\n%s", script)
 	}
 	if out, code := roostCmd(t, "service", "install", app, "--name", name); code != 1 || !strings.Contains(out, "already installed") {
@@ -99,10 +101,13 @@ func TestServiceLifecycleSysV(t *testing.T) {
 		t.Fatalf("start: exit %d\n%s", code, out)
 	}
 
+	addr := waitListening(t, logFile, 0)
 	waitServing(t, addr, name)
+	logged := len(mustRead(t, logFile))
 	if out, code := roostCmd(t, "service", "restart", "--name", name); code != 0 || !strings.Contains(out, name+": running") {
 		t.Fatalf("restart: exit %d\n%s", code, out)
 	}
+	addr = waitListening(t, logFile, logged)
 	waitServing(t, addr, name)
 
 	if out, code := roostCmd(t, "service", "stop", "--name", name); code != 0 || !strings.Contains(out, name+": stopped") {
@@ -111,7 +116,7 @@ func TestServiceLifecycleSysV(t *testing.T) {
 	if _, err := http.Get("http://" + addr + "/pid"); err == nil {
 		t.Error("still serving after stop")
 	}
-	log := mustReadString(t, "/var/log/"+name+".log")
+	log := mustReadString(t, logFile)
 	if !strings.Contains(log, `"how": "shutdown request"`) || !strings.Contains(log, "stopped") {
 		t.Errorf("roost's log does not show a graceful stop:\n%s", log)
 	}
@@ -122,6 +127,27 @@ func TestServiceLifecycleSysV(t *testing.T) {
 		if _, err := os.Lstat(f); err == nil {
 			t.Errorf("%s left behind by uninstall", f)
 		}
+	}
+}
+
+// waitListening waits until the roost log at path reports a listener
+// after its first from bytes (all of it, if it is shorter now), and
+// returns that listener's host:port.
+func waitListening(t *testing.T, path string, from int) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		data, _ := os.ReadFile(path)
+		if from > len(data) {
+			from = 0
+		}
+		if urls := listenURLs(string(data[from:])); len(urls) > 0 {
+			return strings.TrimPrefix(urls[0], "http://")
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the service did not log a listener within 30 s:\n%s", data)
+		}
+		time.Sleep(50 * time.Millisecond) // the service logs to a file: nothing to wait on
 	}
 }
 

@@ -22,11 +22,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/roosthq/roost/test/fakebackend"
 )
 
 // vmHWM returns a process's peak resident memory in KiB.
@@ -140,8 +143,8 @@ func TestRunHTTPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	r := startRoost(t, "--listen", "https://"+addr, "--tls-cert", certFile, "--tls-key", keyFile, "--tls-client-certs", fakeApp(t, "", "X", "1"))
+	r := startRoost(t, "--listen", "https://127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile, "--tls-client-certs", fakeApp(t, "", "X", "1"))
+	addr := strings.TrimPrefix(r.listenURL("https"), "https://")
 	client := &http.Client{Transport: &http.Transport{
 		TLSClientConfig:   &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientCert}},
 		ForceAttemptHTTP2: true,
@@ -168,15 +171,11 @@ func TestRunHTTPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var env []string
-	json.NewDecoder(resp.Body).Decode(&env)
+	var report fakebackend.Report
+	json.NewDecoder(resp.Body).Decode(&report)
 	resp.Body.Close()
 	_, port, _ := net.SplitHostPort(addr)
-	found := false
-	for _, kv := range env {
-		found = found || kv == "ASPNETCORE_ANCM_HTTPS_PORT="+port
-	}
-	if !found {
+	if !slices.Contains(report.Env, "ASPNETCORE_ANCM_HTTPS_PORT="+port) {
 		t.Errorf("ASPNETCORE_ANCM_HTTPS_PORT=%s not in the backend's environment", port)
 	}
 }
