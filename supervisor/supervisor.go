@@ -390,23 +390,24 @@ func (s *Supervisor) Status() []Status {
 // request: restarts are paused, no backend became ready in time, or roost
 // is stopping.
 type UnavailableError struct {
-	Reason       string        // what went wrong, for logs and detailed error pages
-	Retry        time.Duration // how long until a backend may be back; 0 when unknown
-	Output       []string      // the last lines the failed process printed
-	ShuttingDown bool          // roost is stopping
+	reason   string        // what went wrong, for logs and detailed error pages
+	retry    time.Duration // how long until a backend may be back; 0 when unknown
+	output   []string      // the last lines the failed process printed
+	stopping bool          // roost is stopping
 }
 
-func (e *UnavailableError) Error() string { return "backend unavailable: " + e.Reason }
+func (e *UnavailableError) Error() string { return "backend unavailable: " + e.reason }
 
-// RetryAfter is how long a client should wait before trying again.
-func (e *UnavailableError) RetryAfter() time.Duration { return e.Retry }
+// RetryAfter is how long a client should wait before trying again; 0 when
+// unknown.
+func (e *UnavailableError) RetryAfter() time.Duration { return e.retry }
 
 // LastOutput is what the failed backend printed last.
-func (e *UnavailableError) LastOutput() []string { return e.Output }
+func (e *UnavailableError) LastOutput() []string { return e.output }
 
 // Stopping reports whether the backend is unavailable because roost is
 // stopping, rather than because it failed.
-func (e *UnavailableError) Stopping() bool { return e.ShuttingDown }
+func (e *UnavailableError) Stopping() bool { return e.stopping }
 
 // Acquire returns where to send a request: the backend's URL and the
 // pairing token to send in MS-ASPNETCORE-TOKEN ("" for <httpPlatform>).
@@ -420,7 +421,7 @@ func (s *Supervisor) Acquire(ctx context.Context) (target *url.URL, token string
 		s.mu.Lock()
 		if s.stopping {
 			s.mu.Unlock()
-			return nil, "", nil, &UnavailableError{Reason: "roost is stopping", ShuttingDown: true}
+			return nil, "", nil, &UnavailableError{reason: "roost is stopping", stopping: true}
 		}
 		if b := s.pickLocked(); b != nil {
 			s.mu.Unlock()
@@ -444,10 +445,10 @@ func (s *Supervisor) Acquire(ctx context.Context) (target *url.URL, token string
 			return nil, "", nil, ctx.Err()
 		case <-limit.C:
 			s.mu.Lock()
-			err := &UnavailableError{Reason: fmt.Sprintf("no backend became ready within startupTimeLimit (%s)", s.cfg.StartupTimeLimit)}
+			err := &UnavailableError{reason: fmt.Sprintf("no backend became ready within startupTimeLimit (%s)", s.cfg.StartupTimeLimit)}
 			if last := s.lastFailureLocked(); last != nil {
-				err.Reason += ": " + last.reason
-				err.Output = last.output
+				err.reason += ": " + last.reason
+				err.output = last.output
 			}
 			s.mu.Unlock()
 			return nil, "", nil, err
@@ -480,7 +481,7 @@ func (s *Supervisor) pausedLocked() error {
 			soonest = sl
 		}
 	}
-	return &UnavailableError{Reason: soonest.reason, Retry: max(time.Until(soonest.nextStart), time.Second), Output: soonest.output}
+	return &UnavailableError{reason: soonest.reason, retry: max(time.Until(soonest.nextStart), time.Second), output: soonest.output}
 }
 
 func (s *Supervisor) lastFailureLocked() *slot {

@@ -391,7 +391,7 @@ func TestRapidFailsPauseThenRecover(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("Acquire while paused = %v, want *UnavailableError", err)
 	}
-	if ue.RetryAfter() <= 0 || ue.RetryAfter() > 3*time.Second || !strings.Contains(ue.Reason, "rapidFailsPerMinute") || !slices.Contains(ue.LastOutput(), "line 1") {
+	if ue.RetryAfter() <= 0 || ue.RetryAfter() > 3*time.Second || !strings.Contains(ue.Error(), "rapidFailsPerMinute") || !slices.Contains(ue.LastOutput(), "line 1") {
 		t.Errorf("UnavailableError = %+v", ue)
 	}
 	if st := h.s.Status()[0]; st.State != Paused || st.NextStart.IsZero() {
@@ -430,7 +430,7 @@ func TestProgramNotFound(t *testing.T) {
 	h := start(t, p, Options{})
 	_, _, _, err := h.s.Acquire(context.Background())
 	var ue *UnavailableError
-	if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "no such file") || !strings.Contains(ue.Reason, "missing.exe") {
+	if !errors.As(err, &ue) || !strings.Contains(ue.Error(), "no such file") || !strings.Contains(ue.Error(), "missing.exe") {
 		t.Errorf("Acquire = %v, want an *UnavailableError naming the program", err)
 	}
 	h.waitUntil(10*time.Second, "the failure logged", h.logged("backend did not start"))
