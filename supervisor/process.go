@@ -299,7 +299,7 @@ func (b *backend) sendShutdown(timeout time.Duration) (int, error) {
 // of its tree (after the output pipe has closed or grace has passed, so
 // that children given a signal with the rest of the group can finish),
 // collects the output reader and releases the tree.
-func (b *backend) finish(wd *watchdog, grace time.Duration) {
+func (b *backend) finish(wd *Watchdog, grace time.Duration) {
 	<-b.exited
 	t := time.NewTimer(grace)
 	select {

@@ -44,6 +44,12 @@ type Options struct {
 	// process's pipe, so a writer must not block for long: a slow one
 	// slows the process down.
 	Output func(pid int, started time.Time) io.WriteCloser
+
+	// Watchdog is told about every backend's process group, to kill the
+	// groups left behind if roost is killed (see Watchdog). Nil: no
+	// watchdog; on Unix the backend's children may then outlive a killed
+	// roost (the backend itself dies with roost on Linux).
+	Watchdog *Watchdog
 }
 
 // Supervisor keeps the backend processes of one app running. Create it
@@ -55,7 +61,7 @@ type Supervisor struct {
 	environ   []string
 	httpsPort int
 	policy    *policy // guarded by mu: failures count for the whole app
-	watchdog  *watchdog
+	watchdog  *Watchdog
 	pickPort  func() (int, error) // chooses a port for each start; replaced in tests
 	output    func(pid int, started time.Time) io.WriteCloser
 
@@ -116,6 +122,7 @@ func New(p config.Process, opts Options) *Supervisor {
 		policy:    newPolicy(p.RapidFailsPerMinute, p.StartupRetryCount),
 		pickPort:  pickPort,
 		output:    opts.Output,
+		watchdog:  opts.Watchdog,
 		changed:   make(chan struct{}),
 	}
 	for i := range n {
@@ -129,17 +136,6 @@ func New(p config.Process, opts Options) *Supervisor {
 // nil. It returns only after every process has exited and its output has
 // been read.
 func (s *Supervisor) Run(ctx context.Context) error {
-	wd, err := acquireWatchdog()
-	if err != nil {
-		s.log.Warn("no watchdog; if roost is killed, the backend's children may outlive it", errField(err))
-	}
-	s.watchdog = wd
-	defer func() {
-		if err := releaseWatchdog(); err != nil {
-			s.log.Warn("watchdog did not stop cleanly", errField(err))
-		}
-	}()
-
 	var wg sync.WaitGroup
 	for _, sl := range s.slots {
 		wg.Go(func() { s.runSlot(ctx, sl) })

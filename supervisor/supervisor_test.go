@@ -603,32 +603,39 @@ func TestOutputSink(t *testing.T) {
 	}
 }
 
-// TestOneWatchdogForAllSupervisors runs two supervisors at once, as a
-// recycle does, and checks that they share one watchdog process, which
-// stops with the last of them.
-func TestOneWatchdogForAllSupervisors(t *testing.T) {
-	a := start(t, testProcess(config.AspNetCore), Options{})
-	b := start(t, testProcess(config.AspNetCore), Options{})
-	a.pid()
-	b.pid()
-	shared.mu.Lock()
-	users, wd := shared.users, shared.wd
-	shared.mu.Unlock()
-	if users != 2 || wd == nil || a.s.watchdog != wd || b.s.watchdog != wd {
-		t.Fatalf("users = %d, watchdog %p, supervisors' %p and %p; want both on one", users, wd, a.s.watchdog, b.s.watchdog)
+// TestOneWatchdogForTwoSupervisors runs two supervisors at once with one
+// watchdog, as a recycle does, and checks that the watchdog is told about
+// both backends and forgets each once it has stopped. The watchdog's pipe
+// is read by the test instead of a watchdog process.
+func TestOneWatchdogForTwoSupervisors(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer r.Close()
+	wd := &Watchdog{pipe: w}
+	a := start(t, testProcess(config.AspNetCore), Options{Watchdog: wd})
+	b := start(t, testProcess(config.AspNetCore), Options{Watchdog: wd})
+	pids := []int{a.pid(), b.pid()}
 	a.stop()
-	shared.mu.Lock()
-	still := shared.wd
-	shared.mu.Unlock()
-	if still != wd {
-		t.Error("the watchdog stopped while a supervisor still runs")
-	}
 	b.stop()
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	if shared.wd != nil || shared.users != 0 {
-		t.Errorf("after both stopped: watchdog %p, users %d; want none", shared.wd, shared.users)
+	if err := wd.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(got) == 0 || got[len(got)-1] != "disarm" {
+		t.Fatalf("watchdog orders = %q, want them to end with disarm", got)
+	}
+	got = got[:len(got)-1]
+	slices.Sort(got)
+	want := []string{"+" + strconv.Itoa(pids[0]), "+" + strconv.Itoa(pids[1]), "-" + strconv.Itoa(pids[0]), "-" + strconv.Itoa(pids[1])}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("watchdog orders = %q, want %q and disarm", got, want)
 	}
 }
 
