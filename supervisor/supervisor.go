@@ -78,29 +78,10 @@ type Supervisor struct {
 type slot struct {
 	index     int
 	state     State
-	since     time.Time
 	current   *backend // the ready backend taking requests, or nil
-	pid, port int
 	nextStart time.Time
 	reason    string   // why the last start failed or restarts pause
 	output    []string // the last lines of the last failed process
-	starts    int
-	failures  int
-	lastExit  string
-}
-
-// Status is a snapshot of one backend slot, for logs and metrics.
-type Status struct {
-	State     State
-	Since     time.Time // when State began
-	PID       int       // the current process, or 0
-	Port      int       // its port, or 0
-	InFlight  int       // requests acquired and not yet released
-	Starts    int       // processes started
-	Failures  int       // failed starts and exits
-	LastExit  string    // how the last process ended, e.g. "exit code 1"
-	NextStart time.Time // when a backing-off or paused slot starts again
-	Reason    string    // why the last start failed, or why restarts pause
 }
 
 // New returns a Supervisor for the process p. It starts nothing until Run.
@@ -126,7 +107,7 @@ func New(p config.Process, opts Options) *Supervisor {
 		changed:   make(chan struct{}),
 	}
 	for i := range n {
-		s.slots = append(s.slots, &slot{index: i, since: time.Now()})
+		s.slots = append(s.slots, &slot{index: i})
 	}
 	return s
 }
@@ -161,12 +142,12 @@ func (s *Supervisor) runSlot(ctx context.Context, sl *slot) {
 			s.update(sl, func() { sl.state = Stopped })
 			return
 		}
-		s.update(sl, func() { sl.state = Starting; sl.starts++ })
+		s.update(sl, func() { sl.state = Starting })
 		b, err := s.startBackend()
 		var d decision
 		if err != nil {
 			log.Error("backend did not start", zap.Int("attempt", attempt), errField(err))
-			d = s.failed(sl, err.Error(), nil, false, 0, "")
+			d = s.failed(sl, err.Error(), nil, false, 0)
 		} else {
 			d = s.watch(ctx, log, sl, b, attempt)
 		}
@@ -187,7 +168,6 @@ func (s *Supervisor) runSlot(ctx context.Context, sl *slot) {
 func (s *Supervisor) watch(ctx context.Context, log *zap.Logger, sl *slot, b *backend, attempt int) decision {
 	log = log.With(zap.Int("pid", b.pid), zap.Int("port", b.port))
 	log.Info("backend started", zap.Int("attempt", attempt))
-	s.update(sl, func() { sl.pid, sl.port = b.pid, b.port })
 
 	if err := b.waitReady(ctx, s.cfg.StartupTimeLimit); err != nil {
 		if ctx.Err() != nil {
@@ -198,11 +178,11 @@ func (s *Supervisor) watch(ctx context.Context, log *zap.Logger, sl *slot, b *ba
 		}
 		b.tree.kill()
 		b.finish(s.watchdog, 0)
-		desc, code, signal := b.exitDescription()
+		_, code, signal := b.exitDescription()
 		lines := b.out.lines(20)
 		log.Error("backend failed to start", errField(err), zap.Duration("after", time.Since(b.started)),
 			exitFields(code, signal), zap.Strings("output", lines))
-		return s.failed(sl, err.Error(), b.out.lines(0), false, 0, desc)
+		return s.failed(sl, err.Error(), b.out.lines(0), false, 0)
 	}
 
 	log.Info("backend ready", zap.Duration("time_to_ready", b.readyAt.Sub(b.started)), zap.String("url", b.url.String()))
@@ -221,10 +201,9 @@ func (s *Supervisor) watch(ctx context.Context, log *zap.Logger, sl *slot, b *ba
 		case <-ctx.Done():
 			s.update(sl, func() { sl.state, sl.current = Stopping, nil })
 			how := s.stopBackend(b)
-			desc, code, signal := b.exitDescription()
+			_, code, signal := b.exitDescription()
 			log.Info("backend stopped", zap.String("how", string(how)), exitFields(code, signal),
 				zap.Duration("uptime", time.Since(b.readyAt)))
-			s.update(sl, func() { sl.lastExit = desc })
 			return decision{}
 		}
 		uptime := time.Since(b.readyAt)
@@ -233,7 +212,7 @@ func (s *Supervisor) watch(ctx context.Context, log *zap.Logger, sl *slot, b *ba
 		desc, code, signal := b.exitDescription()
 		log.Error("backend exited", exitFields(code, signal), zap.Duration("uptime", uptime),
 			zap.Strings("output", b.out.lines(20)))
-		return s.failed(sl, "process exited ("+desc+")", b.out.lines(0), true, uptime, desc)
+		return s.failed(sl, "process exited ("+desc+")", b.out.lines(0), true, uptime)
 	}
 }
 
@@ -295,18 +274,14 @@ func (s *Supervisor) stopBackend(b *backend) stopHow {
 }
 
 // failed records a failure with the policy and the slot, and returns when
-// to start again. exit says how the process ended ("" if it never ran).
-func (s *Supervisor) failed(sl *slot, reason string, output []string, ready bool, uptime time.Duration, exit string) decision {
+// to start again.
+func (s *Supervisor) failed(sl *slot, reason string, output []string, ready bool, uptime time.Duration) decision {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.policy.fail(time.Now(), ready, uptime)
 	d.cause = reason
-	sl.failures++
 	sl.reason = reason
 	sl.output = output
-	if exit != "" {
-		sl.lastExit = exit
-	}
 	s.broadcast()
 	return d
 }
@@ -343,11 +318,7 @@ func (s *Supervisor) pause(ctx context.Context, log *zap.Logger, sl *slot, d dec
 func (s *Supervisor) update(sl *slot, f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	prev := sl.state
 	f()
-	if sl.state != prev {
-		sl.since = time.Now()
-	}
 	if sl.state != Running {
 		sl.current = nil
 	}
@@ -358,28 +329,6 @@ func (s *Supervisor) update(sl *slot, f func()) {
 func (s *Supervisor) broadcast() {
 	close(s.changed)
 	s.changed = make(chan struct{})
-}
-
-// Status returns a snapshot of every slot.
-func (s *Supervisor) Status() []Status {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Status, len(s.slots))
-	for i, sl := range s.slots {
-		st := Status{State: sl.state, Since: sl.since, Starts: sl.starts, Failures: sl.failures,
-			LastExit: sl.lastExit, Reason: sl.reason}
-		if sl.state == Starting || sl.state == Running || sl.state == Stopping {
-			st.PID, st.Port = sl.pid, sl.port
-		}
-		if sl.current != nil {
-			st.InFlight = int(sl.current.inflight.Load())
-		}
-		if sl.state == Backoff || sl.state == Paused {
-			st.NextStart = sl.nextStart
-		}
-		out[i] = st
-	}
-	return out
 }
 
 // UnavailableError is returned by Acquire when no backend can take the
