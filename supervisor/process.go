@@ -15,12 +15,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/roosthq/roost/config"
 )
 
 // backend is one started process: what was started, where it listens and
 // how it ended. Only the slot goroutine that started it stops it.
 type backend struct {
+	log     *zap.Logger // the slot's, with the pid and the port
 	pid     int
 	port    int
 	token   string
@@ -48,9 +51,9 @@ type startError struct{ err error }
 func (e *startError) Error() string { return e.err.Error() }
 func (e *startError) Unwrap() error { return e.err }
 
-// startBackend starts the process for one attempt. The caller owns the
-// result and must end it with finish.
-func (s *Supervisor) startBackend() (*backend, error) {
+// startBackend starts the process for one attempt; log is the slot's. The
+// caller owns the result and must end it with finish.
+func (s *Supervisor) startBackend(log *zap.Logger) (*backend, error) {
 	p := s.cfg
 	path, err := p.LookPath()
 	if err != nil {
@@ -97,6 +100,7 @@ func (s *Supervisor) startBackend() (*backend, error) {
 		return nil, &startError{fmt.Errorf("start %s: %w", path, err)}
 	}
 	b.pid, b.started = cmd.Process.Pid, time.Now()
+	b.log = log.With(zap.Int("pid", b.pid), zap.Int("port", b.port))
 
 	if b.tree, err = newProcessTree(cmd.Process); err != nil {
 		// Without its tree the process cannot be controlled: end it now.
@@ -108,7 +112,7 @@ func (s *Supervisor) startBackend() (*backend, error) {
 		return nil, &startError{err}
 	}
 	if err := s.watchdog.add(b.tree); err != nil {
-		s.log.Warn("watchdog does not know the backend; its children may outlive a killed roost", errField(err))
+		b.log.Warn("watchdog does not know the backend; its children may outlive a killed roost", errField(err))
 	}
 
 	var sink io.WriteCloser

@@ -73,10 +73,11 @@ type Supervisor struct {
 }
 
 // slot is one of processesPerApplication places for a backend process.
-// Its fields are guarded by Supervisor.mu; only its own goroutine in Run
-// changes them.
+// Its fields but log are guarded by Supervisor.mu; only its own goroutine
+// in Run changes them, but for Unreachable, which takes current out of
+// rotation.
 type slot struct {
-	index     int
+	log       *zap.Logger // the Supervisor's, naming the slot when there are several
 	state     State
 	current   *backend // the ready backend taking requests, or nil
 	nextStart time.Time
@@ -107,7 +108,11 @@ func New(p config.Process, opts Options) *Supervisor {
 		changed:   make(chan struct{}),
 	}
 	for i := range n {
-		s.slots = append(s.slots, &slot{index: i})
+		sl := &slot{log: s.log}
+		if n > 1 {
+			sl.log = s.log.With(zap.Int("slot", i))
+		}
+		s.slots = append(s.slots, sl)
 	}
 	return s
 }
@@ -133,65 +138,62 @@ func (s *Supervisor) Run(ctx context.Context) error {
 // runSlot starts, watches and restarts the backend of one slot until ctx
 // ends.
 func (s *Supervisor) runSlot(ctx context.Context, sl *slot) {
-	log := s.log
-	if len(s.slots) > 1 {
-		log = log.With(zap.Int("slot", sl.index))
+	if ctx.Err() != nil {
+		return // stopped before anything started
 	}
 	for attempt := 1; ; attempt++ {
-		if ctx.Err() != nil {
-			s.update(sl, func() { sl.state = Stopped })
+		d, stopped := s.attempt(ctx, sl, attempt)
+		if stopped {
 			return
 		}
-		s.update(sl, func() { sl.state = Starting })
-		b, err := s.startBackend()
-		var d decision
-		if err != nil {
-			log.Error("backend did not start", zap.Int("attempt", attempt), errField(err))
-			d = s.failed(sl, err.Error(), nil, false, 0)
-		} else {
-			d = s.watch(ctx, log, sl, b, attempt)
-		}
-		if ctx.Err() != nil {
-			s.update(sl, func() { sl.state = Stopped })
-			return
-		}
-		if !s.pause(ctx, log, sl, d) {
-			s.update(sl, func() { sl.state = Stopped })
+		if ctx.Err() != nil || !s.pause(ctx, sl, d) {
+			s.toStopped(sl, nil, "")
 			return
 		}
 	}
 }
 
-// watch takes one started backend through readiness, service and exit,
-// and returns when to start the next one. When ctx ends it stops the
-// backend gracefully.
-func (s *Supervisor) watch(ctx context.Context, log *zap.Logger, sl *slot, b *backend, attempt int) decision {
-	log = log.With(zap.Int("pid", b.pid), zap.Int("port", b.port))
-	log.Info("backend started", zap.Int("attempt", attempt))
-
+// attempt makes one start and takes its process through readiness,
+// service and exit. It returns when to start the next one, or stopped
+// once ctx has ended and the process has been stopped (the slot is then
+// Stopped).
+func (s *Supervisor) attempt(ctx context.Context, sl *slot, n int) (d decision, stopped bool) {
+	b, err := s.startBackend(sl.log)
+	if err != nil {
+		sl.log.Error("backend did not start", zap.Int("attempt", n), errField(err))
+		return s.failed(sl, err.Error(), nil, false, 0), false
+	}
+	s.toStarting(sl, b, n)
 	if err := b.waitReady(ctx, s.cfg.StartupTimeLimit); err != nil {
 		if ctx.Err() != nil {
-			s.update(sl, func() { sl.state = Stopping })
-			how := s.stopBackend(b)
-			log.Info("backend stopped", zap.String("how", string(how)))
-			return decision{}
+			s.stop(sl, b)
+			return decision{}, true
 		}
-		b.tree.kill()
-		b.finish(s.watchdog, 0)
-		_, code, signal := b.exitDescription()
-		lines := b.out.lines(20)
-		log.Error("backend failed to start", errField(err), zap.Duration("after", time.Since(b.started)),
-			exitFields(code, signal), zap.Strings("output", lines))
-		return s.failed(sl, err.Error(), b.out.lines(0), false, 0)
+		return s.startFailed(sl, b, err), false
 	}
+	s.toRunning(sl, b)
+	return s.serve(ctx, sl, b)
+}
 
-	log.Info("backend ready", zap.Duration("time_to_ready", b.readyAt.Sub(b.started)), zap.String("url", b.url.String()))
-	s.update(sl, func() { sl.state, sl.current, sl.reason = Running, b, "" })
+// startFailed ends a backend that did not become ready, and records the
+// failure.
+func (s *Supervisor) startFailed(sl *slot, b *backend, err error) decision {
+	b.tree.kill()
+	b.finish(s.watchdog, 0)
+	_, code, signal := b.exitDescription()
+	b.log.Error("backend failed to start", errField(err), zap.Duration("after", time.Since(b.started)),
+		exitFields(code, signal), zap.Strings("output", b.out.lines(20)))
+	return s.failed(sl, err.Error(), b.out.lines(0), false, 0)
+}
 
+// serve waits while a ready backend serves: until it exits, until it
+// refuses connections (see Unreachable), or until ctx ends, when it stops
+// the backend. It returns as attempt does.
+func (s *Supervisor) serve(ctx context.Context, sl *slot, b *backend) (d decision, stopped bool) {
 	for {
 		select {
 		case <-b.suspect:
-			if s.recheck(log, sl, b) {
+			if s.recheck(sl, b) {
 				continue
 			}
 			// It refuses connections: treat it as a process that failed.
@@ -199,45 +201,43 @@ func (s *Supervisor) watch(ctx context.Context, log *zap.Logger, sl *slot, b *ba
 			<-b.exited
 		case <-b.exited:
 		case <-ctx.Done():
-			s.update(sl, func() { sl.state, sl.current = Stopping, nil })
-			how := s.stopBackend(b)
-			_, code, signal := b.exitDescription()
-			log.Info("backend stopped", zap.String("how", string(how)), exitFields(code, signal),
-				zap.Duration("uptime", time.Since(b.readyAt)))
-			return decision{}
+			s.stop(sl, b)
+			return decision{}, true
 		}
-		uptime := time.Since(b.readyAt)
-		s.update(sl, func() { sl.current = nil })
-		b.finish(s.watchdog, 0)
-		desc, code, signal := b.exitDescription()
-		log.Error("backend exited", exitFields(code, signal), zap.Duration("uptime", uptime),
-			zap.Strings("output", b.out.lines(20)))
-		return s.failed(sl, "process exited ("+desc+")", b.out.lines(0), true, uptime)
+		return s.exited(sl, b), false
 	}
+}
+
+// exited collects a backend that was running and has exited, and records
+// the failure.
+func (s *Supervisor) exited(sl *slot, b *backend) decision {
+	uptime := time.Since(b.readyAt)
+	s.withdraw(sl)
+	b.finish(s.watchdog, 0)
+	desc, code, signal := b.exitDescription()
+	b.log.Error("backend exited", exitFields(code, signal), zap.Duration("uptime", uptime),
+		zap.Strings("output", b.out.lines(20)))
+	return s.failed(sl, "process exited ("+desc+")", b.out.lines(0), true, uptime)
 }
 
 // recheck looks at a backend a caller could not connect to (see
 // Unreachable). It reports true, and puts the backend back in rotation,
 // when it accepts connections after all; false when it has exited or
 // refuses them, which the caller treats as a failure.
-func (s *Supervisor) recheck(log *zap.Logger, sl *slot, b *backend) bool {
+func (s *Supervisor) recheck(sl *slot, b *backend) bool {
 	select {
 	case <-b.exited:
 		return false
 	default:
 	}
 	if u, err := b.probe(); err == nil && u != nil {
-		s.update(sl, func() {
-			if sl.state == Running {
-				sl.current = b
-			}
-		})
+		s.reinstate(sl, b)
 		return true
 	}
 	select {
 	case <-b.exited:
 	default:
-		log.Error("backend stopped accepting connections; restarting it")
+		b.log.Error("backend stopped accepting connections; restarting it")
 	}
 	return false
 }
@@ -264,13 +264,14 @@ func (s *Supervisor) Unreachable(target *url.URL) {
 	}
 }
 
-// stopBackend stops b gracefully and collects it, all within
-// shutdownTimeLimit.
-func (s *Supervisor) stopBackend(b *backend) stopHow {
+// stop stops b gracefully and collects it, all within shutdownTimeLimit,
+// taking the slot through Stopping to Stopped.
+func (s *Supervisor) stop(sl *slot, b *backend) {
 	deadline := time.Now().Add(s.cfg.ShutdownTimeLimit)
+	s.toStopping(sl, b, deadline)
 	how := b.stop(s.cfg.Kind, s.cfg.ShutdownTimeLimit)
 	b.finish(s.watchdog, time.Until(deadline))
-	return how
+	s.toStopped(sl, b, how)
 }
 
 // failed records a failure with the policy and the slot, and returns when
@@ -287,48 +288,22 @@ func (s *Supervisor) failed(sl *slot, reason string, output []string, ready bool
 }
 
 // pause waits out a decision's delay in the Backoff or Paused state. It
-// returns false if ctx ended first.
-func (s *Supervisor) pause(ctx context.Context, log *zap.Logger, sl *slot, d decision) bool {
+// returns false if ctx has ended.
+func (s *Supervisor) pause(ctx context.Context, sl *slot, d decision) bool {
 	next := time.Now().Add(d.delay)
 	if d.paused {
-		log.Warn("restarts paused", zap.String("limit", d.reason), zap.Time("until", next),
-			zap.Duration("for", d.delay))
-		s.update(sl, func() {
-			sl.state, sl.nextStart = Paused, next
-			sl.reason = fmt.Sprintf("restarts paused by %s until %s after: %s", d.reason, next.Format(time.TimeOnly), d.cause)
-		})
+		s.toPaused(sl, d, next)
 	} else {
-		log.Info("restart scheduled", zap.Duration("delay", d.delay), zap.String("reason", d.cause))
-		s.update(sl, func() { sl.state, sl.nextStart = Backoff, next })
-	}
-	if d.delay <= 0 {
-		return ctx.Err() == nil
+		s.toBackoff(sl, d, next)
 	}
 	t := time.NewTimer(d.delay)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
+		return ctx.Err() == nil
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// update changes a slot under the lock and wakes Acquire's waiters.
-func (s *Supervisor) update(sl *slot, f func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f()
-	if sl.state != Running {
-		sl.current = nil
-	}
-	s.broadcast()
-}
-
-// broadcast wakes everyone waiting in Acquire. Call with mu held.
-func (s *Supervisor) broadcast() {
-	close(s.changed)
-	s.changed = make(chan struct{})
 }
 
 // UnavailableError is returned by Acquire when no backend can take the
@@ -415,11 +390,14 @@ func (s *Supervisor) pickLocked() *backend {
 	return nil
 }
 
-// pausedLocked returns an *UnavailableError when every slot is paused.
+// pausedLocked returns an *UnavailableError when every slot is paused. A
+// slot whose pause is over is about to start a process, which Acquire may
+// wait for.
 func (s *Supervisor) pausedLocked() error {
 	var soonest *slot
+	now := time.Now()
 	for _, sl := range s.slots {
-		if sl.state != Paused {
+		if sl.state != Paused || !now.Before(sl.nextStart) {
 			return nil
 		}
 		if soonest == nil || sl.nextStart.Before(soonest.nextStart) {

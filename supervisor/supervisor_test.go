@@ -34,7 +34,8 @@ type harness struct {
 func start(t *testing.T, p config.Process, opts Options, tweak ...func(*Supervisor)) *harness {
 	t.Helper()
 	core, logs := observer.New(zapcore.DebugLevel)
-	opts.Logger = zap.New(core)
+	// Development: an illegal state transition panics.
+	opts.Logger = zap.New(core, zap.Development())
 	s := New(p, opts)
 	for _, f := range tweak {
 		f(s)
