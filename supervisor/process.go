@@ -230,27 +230,27 @@ const (
 	stoppedByItself  stopHow = "exited"
 )
 
-// stop ends the process gracefully within limit: for <aspNetCore>, the IIS
+// stop ends the process gracefully by deadline: for <aspNetCore>, the IIS
 // shutdown request (POST /iisintegration with MS-ASPNETCORE-EVENT:
-// shutdown), given half the time if the app accepts it; then SIGTERM to
-// the group (CTRL_BREAK on Windows); then, when limit has passed, the
-// whole tree is killed. It returns which step ended the process.
-func (b *backend) stop(kind config.Kind, limit time.Duration) stopHow {
-	deadline := time.Now().Add(limit)
+// shutdown), given half the time left if the app accepts it; then SIGTERM
+// to the group (CTRL_BREAK on Windows); then, at deadline, the whole tree
+// is killed. A deadline already passed kills at once. It returns which
+// step ended the process.
+func (b *backend) stop(kind config.Kind, deadline time.Time) stopHow {
 	select {
 	case <-b.exited:
 		return stoppedByItself
 	default:
 	}
-	if limit > 0 && kind == config.AspNetCore && b.url != nil {
-		half := limit / 2
+	if left := time.Until(deadline); left > 0 && kind == config.AspNetCore && b.url != nil {
+		half := left / 2
 		if status, err := b.sendShutdown(half); err == nil && status == http.StatusAccepted {
 			if b.waitExit(time.Until(deadline.Add(-half))) {
 				return stoppedByRequest
 			}
 		}
 	}
-	if limit > 0 {
+	if time.Until(deadline) > 0 {
 		if err := b.tree.interrupt(); err == nil && b.waitExit(time.Until(deadline)) {
 			return stoppedBySignal
 		}
@@ -297,35 +297,6 @@ func (b *backend) sendShutdown(timeout time.Duration) (int, error) {
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
-}
-
-// finish is called once the process has exited: it kills whatever is left
-// of its tree (after the output pipe has closed or grace has passed, so
-// that children given a signal with the rest of the group can finish),
-// collects the output reader and releases the tree.
-func (b *backend) finish(wd *Watchdog, grace time.Duration) {
-	<-b.exited
-	t := time.NewTimer(grace)
-	select {
-	case <-b.outDone:
-	case <-t.C:
-	}
-	t.Stop()
-	b.tree.kill()
-	// A descendant that left the process group may still hold the pipe.
-	t = time.NewTimer(2 * time.Second)
-	select {
-	case <-b.outDone:
-	case <-t.C:
-		b.outRead.Close()
-		<-b.outDone
-	}
-	t.Stop()
-	if b.outRead != nil {
-		b.outRead.Close()
-	}
-	wd.remove(b.tree)
-	b.tree.close()
 }
 
 // pickPort chooses a free loopback port at random in [10000, 48000], as

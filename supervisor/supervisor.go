@@ -53,8 +53,8 @@ type Options struct {
 }
 
 // Supervisor keeps the backend processes of one app running. Create it
-// with New, run it with Run, and get a backend for each request with
-// Acquire.
+// with New, run it with Run, get a backend for each request with Acquire,
+// and end it with Stop or by ending Run's context.
 type Supervisor struct {
 	cfg       config.Process
 	log       *zap.Logger
@@ -65,11 +65,14 @@ type Supervisor struct {
 	pickPort  func() (int, error) // chooses a port for each start; replaced in tests
 	output    func(pid int, started time.Time) io.WriteCloser
 
+	stopped chan struct{} // closed by the first Stop
+
 	mu       sync.Mutex
 	slots    []*slot
 	next     int           // round-robin position for Acquire
 	changed  chan struct{} // closed and replaced whenever a slot changes
-	stopping bool
+	stopping bool          // Stop was called
+	deadline time.Time     // Stop's deadline
 }
 
 // slot is one of processesPerApplication places for a backend process.
@@ -106,6 +109,7 @@ func New(p config.Process, opts Options) *Supervisor {
 		output:    opts.Output,
 		watchdog:  opts.Watchdog,
 		changed:   make(chan struct{}),
+		stopped:   make(chan struct{}),
 	}
 	for i := range n {
 		sl := &slot{log: s.log}
@@ -117,26 +121,64 @@ func New(p config.Process, opts Options) *Supervisor {
 	return s
 }
 
-// Run starts the backend processes and keeps them running until ctx ends;
-// then it stops them gracefully (see the README's stop ladder) and returns
-// nil. It returns only after every process has exited and its output has
-// been read.
+// Run starts the backend processes and keeps them running until Stop is
+// called or ctx ends, which is Stop(time.Now().Add(shutdownTimeLimit));
+// then it stops them (see Stop) and returns nil. It returns only after
+// every process has exited and its output has been read. After Stop, Run
+// starts nothing and returns at once.
 func (s *Supervisor) Run(ctx context.Context) error {
+	select {
+	case <-s.stopped:
+		return nil
+	default:
+	}
+	// The slots end on Stop, not on ctx: ending ctx is one way to Stop.
+	slotCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
 	var wg sync.WaitGroup
 	for _, sl := range s.slots {
-		wg.Go(func() { s.runSlot(ctx, sl) })
+		wg.Go(func() { s.runSlot(slotCtx, sl) })
 	}
-	<-ctx.Done()
-	s.mu.Lock()
-	s.stopping = true
-	s.broadcast()
-	s.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		s.Stop(time.Now().Add(s.cfg.ShutdownTimeLimit))
+	case <-s.stopped:
+	}
+	cancel()
 	wg.Wait()
 	return nil
 }
 
+// Stop asks Run to stop every backend gracefully and to kill whatever is
+// left of them at deadline: for <aspNetCore>, the IIS shutdown request,
+// given half the time left; then SIGTERM to the process group
+// (CTRL_BREAK on Windows); then, at deadline, the whole tree is killed. A
+// deadline already passed kills at once. Reading what the processes
+// printed last ends by the deadline plus stopMargin too.
+//
+// Stop does not wait: Run returns once everything has stopped. Only the
+// first call counts, and from then on Acquire fails at once with a
+// stopping *UnavailableError.
+func (s *Supervisor) Stop(deadline time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return
+	}
+	s.stopping, s.deadline = true, deadline
+	close(s.stopped)
+	s.broadcast()
+}
+
+// stopDeadline returns Stop's deadline.
+func (s *Supervisor) stopDeadline() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deadline
+}
+
 // runSlot starts, watches and restarts the backend of one slot until ctx
-// ends.
+// ends, which means that Stop was called.
 func (s *Supervisor) runSlot(ctx context.Context, sl *slot) {
 	if ctx.Err() != nil {
 		return // stopped before anything started
@@ -166,10 +208,10 @@ func (s *Supervisor) attempt(ctx context.Context, sl *slot, n int) (d decision, 
 	s.toStarting(sl, b, n)
 	if err := b.waitReady(ctx, s.cfg.StartupTimeLimit); err != nil {
 		if ctx.Err() != nil {
-			s.stop(sl, b)
+			s.stop(ctx, sl, b)
 			return decision{}, true
 		}
-		return s.startFailed(sl, b, err), false
+		return s.startFailed(ctx, sl, b, err), false
 	}
 	s.toRunning(sl, b)
 	return s.serve(ctx, sl, b)
@@ -177,9 +219,9 @@ func (s *Supervisor) attempt(ctx context.Context, sl *slot, n int) (d decision, 
 
 // startFailed ends a backend that did not become ready, and records the
 // failure.
-func (s *Supervisor) startFailed(sl *slot, b *backend, err error) decision {
+func (s *Supervisor) startFailed(ctx context.Context, sl *slot, b *backend, err error) decision {
 	b.tree.kill()
-	b.finish(s.watchdog, 0)
+	s.finish(ctx, b, time.Now())
 	_, code, signal := b.exitDescription()
 	b.log.Error("backend failed to start", errField(err), zap.Duration("after", time.Since(b.started)),
 		exitFields(code, signal), zap.Strings("output", b.out.lines(20)))
@@ -201,19 +243,19 @@ func (s *Supervisor) serve(ctx context.Context, sl *slot, b *backend) (d decisio
 			<-b.exited
 		case <-b.exited:
 		case <-ctx.Done():
-			s.stop(sl, b)
+			s.stop(ctx, sl, b)
 			return decision{}, true
 		}
-		return s.exited(sl, b), false
+		return s.exited(ctx, sl, b), false
 	}
 }
 
 // exited collects a backend that was running and has exited, and records
 // the failure.
-func (s *Supervisor) exited(sl *slot, b *backend) decision {
+func (s *Supervisor) exited(ctx context.Context, sl *slot, b *backend) decision {
 	uptime := time.Since(b.readyAt)
 	s.withdraw(sl)
-	b.finish(s.watchdog, 0)
+	s.finish(ctx, b, time.Now())
 	desc, code, signal := b.exitDescription()
 	b.log.Error("backend exited", exitFields(code, signal), zap.Duration("uptime", uptime),
 		zap.Strings("output", b.out.lines(20)))
@@ -264,14 +306,73 @@ func (s *Supervisor) Unreachable(target *url.URL) {
 	}
 }
 
-// stop stops b gracefully and collects it, all within shutdownTimeLimit,
-// taking the slot through Stopping to Stopped.
-func (s *Supervisor) stop(sl *slot, b *backend) {
-	deadline := time.Now().Add(s.cfg.ShutdownTimeLimit)
+// stop stops b gracefully and collects it by Stop's deadline, taking the
+// slot through Stopping to Stopped. ctx has ended.
+func (s *Supervisor) stop(ctx context.Context, sl *slot, b *backend) {
+	deadline := s.stopDeadline()
 	s.toStopping(sl, b, deadline)
-	how := b.stop(s.cfg.Kind, s.cfg.ShutdownTimeLimit)
-	b.finish(s.watchdog, time.Until(deadline))
+	how := b.stop(s.cfg.Kind, deadline)
+	s.finish(ctx, b, deadline)
 	s.toStopped(sl, b, how)
+}
+
+// finish is called once b's process has exited. It waits until killAt
+// for the output pipe to close, so that children given a signal with the
+// rest of the group can finish; kills whatever is left of the tree; waits
+// up to orphanPipeGrace more for a descendant that left the tree and
+// still holds the pipe, then stops reading; and releases the tree. Once
+// ctx has ended (Stop was called), no wait goes past Stop's deadline plus
+// stopMargin.
+func (s *Supervisor) finish(ctx context.Context, b *backend, killAt time.Time) {
+	<-b.exited
+	s.waitOutput(ctx, b, killAt)
+	b.tree.kill()
+	if !s.waitOutput(ctx, b, time.Now().Add(orphanPipeGrace)) {
+		b.outRead.Close()
+		<-b.outDone
+	}
+	if b.outRead != nil {
+		b.outRead.Close()
+	}
+	if err := s.watchdog.remove(b.tree); err != nil {
+		b.log.Warn("watchdog did not hear that the backend is gone", errField(err))
+	}
+	b.tree.close()
+}
+
+// How long finish waits for a process's output after killing its tree.
+const (
+	// orphanPipeGrace bounds the wait for a descendant that left the tree
+	// and still holds the output pipe.
+	orphanPipeGrace = 2 * time.Second
+	// stopMargin bounds it once Stop was called, after Stop's deadline.
+	stopMargin = 250 * time.Millisecond
+)
+
+// waitOutput waits until b's output has been read to its end, or until
+// t; once ctx has ended, no later than Stop's deadline (or now, if that
+// has passed) plus stopMargin. It reports whether the output ended.
+func (s *Supervisor) waitOutput(ctx context.Context, b *backend, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	stop := ctx.Done()
+	for {
+		select {
+		case <-b.outDone:
+			return true
+		case <-timer.C:
+			return false
+		case <-stop:
+			stop = nil
+			by := s.stopDeadline()
+			if now := time.Now(); by.Before(now) {
+				by = now
+			}
+			if by = by.Add(stopMargin); by.Before(t) {
+				timer.Reset(time.Until(by))
+			}
+		}
+	}
 }
 
 // failed records a failure with the policy and the slot, and returns when

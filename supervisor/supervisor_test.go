@@ -25,10 +25,12 @@ import (
 
 // harness runs a Supervisor for one test and stops it in Cleanup.
 type harness struct {
-	t    *testing.T
-	s    *Supervisor
-	logs *observer.ObservedLogs
-	stop func() // cancels Run and waits for it; safe to call twice
+	t      *testing.T
+	s      *Supervisor
+	logs   *observer.ObservedLogs
+	ran    chan struct{} // closed when Run has returned
+	runErr error         // what Run returned; read once ran is closed
+	stop   func()        // cancels Run and waits for it; safe to call twice
 }
 
 func start(t *testing.T, p config.Process, opts Options, tweak ...func(*Supervisor)) *harness {
@@ -41,10 +43,12 @@ func start(t *testing.T, p config.Process, opts Options, tweak ...func(*Supervis
 		f(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	h := &harness{t: t, s: s, logs: logs, ran: make(chan struct{})}
+	go func() {
+		h.runErr = s.Run(ctx)
+		close(h.ran)
+	}()
 	stopped := false
-	h := &harness{t: t, s: s, logs: logs}
 	h.stop = func() {
 		if stopped {
 			return
@@ -52,9 +56,9 @@ func start(t *testing.T, p config.Process, opts Options, tweak ...func(*Supervis
 		stopped = true
 		cancel()
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run returned %v", err)
+		case <-h.ran:
+			if h.runErr != nil {
+				t.Errorf("Run returned %v", h.runErr)
 			}
 		case <-time.After(30 * time.Second):
 			t.Fatal("Run did not return within 30 s of cancel")
@@ -519,6 +523,131 @@ func TestAcquireWhileStopping(t *testing.T) {
 	var ue *UnavailableError
 	if !errors.As(err, &ue) || !ue.Stopping() {
 		t.Errorf("Acquire after stop = %v, want a stopping *UnavailableError", err)
+	}
+}
+
+// TestStopDeadline stops backends that ignore SIGTERM, and start a child,
+// with Stop: each is killed at the deadline (at once when it has passed),
+// child and all, and Run returns within a second of it, although
+// shutdownTimeLimit is a minute. A backend still starting is stopped the
+// same way.
+func TestStopDeadline(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     []string
+		state   State         // wait for it before Stop
+		timeout time.Duration // from Stop to the deadline
+	}{
+		{"running, 300 ms", nil, Running, 300 * time.Millisecond},
+		{"running, deadline passed", nil, Running, -time.Second},
+		{"still starting, 300 ms", []string{"FAKE_LISTEN", "no"}, Starting, 300 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := testProcess(config.AspNetCore)
+			p.ShutdownTimeLimit = time.Minute
+			pidFile := filepath.Join(t.TempDir(), "pids")
+			p.Env = append(p.Env, fakeEnv(append([]string{"FAKE_TERM", "ignore", "FAKE_CHILD", pidFile}, tt.env...)...)...)
+			h := start(t, p, Options{})
+			h.waitUntil(20*time.Second, "a "+tt.state.String()+" backend with its child", func() bool {
+				data, _ := os.ReadFile(pidFile)
+				return h.slot(0).State == tt.state && len(strings.Fields(string(data))) == 2
+			})
+			pids := readPids(t, pidFile)
+
+			stopped := time.Now()
+			deadline := stopped.Add(tt.timeout)
+			h.s.Stop(deadline)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_, _, _, err := h.s.Acquire(ctx)
+			var ue *UnavailableError
+			if !errors.As(err, &ue) || !ue.Stopping() {
+				t.Errorf("Acquire after Stop = %v, want a stopping *UnavailableError at once", err)
+			}
+
+			bound := deadline
+			if bound.Before(stopped) {
+				bound = stopped
+			}
+			bound = bound.Add(time.Second)
+			select {
+			case <-h.ran:
+			case <-time.After(time.Until(bound)):
+				t.Fatalf("Run had not returned a second after the deadline\n%s", h.dumpLogs())
+			}
+			if returned := time.Now(); returned.Before(deadline) {
+				t.Errorf("Run returned %s before the deadline: the backend was not given its time", deadline.Sub(returned))
+			}
+			e := h.entries("backend stopped")
+			if len(e) != 1 || e[0].ContextMap()["how"] != string(stoppedByKill) {
+				t.Errorf("'backend stopped' lines %v, want one saying it was killed\n%s", e, h.dumpLogs())
+			}
+			for _, pid := range pids {
+				waitGone(t, pid, time.Second)
+			}
+			if st := h.slot(0); st.State != Stopped {
+				t.Errorf("state after Run = %v, want stopped", st.State)
+			}
+		})
+	}
+}
+
+// TestOutputWaitBoundedByStop: waiting for a process's output ends at
+// the time asked for, or, once Stop was called, by its deadline (or now,
+// if that has passed) plus stopMargin.
+func TestOutputWaitBoundedByStop(t *testing.T) {
+	const slack = 500 * time.Millisecond // for a loaded machine
+	tests := []struct {
+		name     string
+		stop     bool
+		deadline time.Duration // from now, when stop
+		wait     time.Duration // asked for
+		want     time.Duration // about when it gives up
+	}{
+		{"no stop", false, 0, 200 * time.Millisecond, 200 * time.Millisecond},
+		{"stop before the time asked", true, 100 * time.Millisecond, time.Minute, 100*time.Millisecond + stopMargin},
+		{"stop after the time asked", true, time.Minute, 200 * time.Millisecond, 200 * time.Millisecond},
+		{"deadline passed", true, -time.Minute, time.Minute, stopMargin},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(testProcess(config.AspNetCore), Options{})
+			b := &backend{outDone: make(chan struct{})} // output that never ends
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			began := time.Now()
+			if tt.stop {
+				s.Stop(began.Add(tt.deadline))
+				cancel()
+			}
+			if s.waitOutput(ctx, b, began.Add(tt.wait)) {
+				t.Fatal("waitOutput reported the output ended")
+			}
+			if took := time.Since(began); took < tt.want || took > tt.want+slack {
+				t.Errorf("gave up after %s, want about %s", took, tt.want)
+			}
+		})
+	}
+}
+
+// TestStopBeforeRun: Run after Stop starts nothing and returns at once.
+func TestStopBeforeRun(t *testing.T) {
+	s := New(testProcess(config.AspNetCore), Options{})
+	s.Stop(time.Now().Add(time.Minute))
+	s.Stop(time.Now()) // changes nothing
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run after Stop did not return")
+	}
+	if s.slots[0].state != Stopped {
+		t.Errorf("state = %v, want stopped", s.slots[0].state)
 	}
 }
 
