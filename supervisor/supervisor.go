@@ -328,12 +328,10 @@ func (s *Supervisor) finish(ctx context.Context, b *backend, killAt time.Time) {
 	s.waitOutput(ctx, b, killAt)
 	b.tree.kill()
 	if !s.waitOutput(ctx, b, time.Now().Add(orphanPipeGrace)) {
-		b.outRead.Close()
+		b.closeOutput()
 		<-b.outDone
 	}
-	if b.outRead != nil {
-		b.outRead.Close()
-	}
+	b.closeOutput()
 	if err := s.watchdog.remove(b.tree); err != nil {
 		b.log.Warn("watchdog did not hear that the backend is gone", errField(err))
 	}
