@@ -56,7 +56,7 @@ func (s *Supervisor) startBackend(log *zap.Logger) (*backend, error) {
 	}
 	b.log = log.With(zap.Int("pid", b.pid), zap.Int("port", b.port))
 	if err := s.watchdog.add(b.tree); err != nil {
-		b.log.Warn("watchdog does not know the backend; its children may outlive a killed roost", errField(err))
+		b.log.Warn("watchdog does not know the backend; its children may outlive a killed roost", zap.Error(err))
 	}
 	var sink io.WriteCloser
 	if s.output != nil && b.outRead != nil {

@@ -202,7 +202,7 @@ func (s *Supervisor) runSlot(ctx context.Context, sl *slot) {
 func (s *Supervisor) attempt(ctx context.Context, sl *slot, n int) (d decision, stopped bool) {
 	b, err := s.startBackend(sl.log)
 	if err != nil {
-		sl.log.Error("backend did not start", zap.Int("attempt", n), errField(err))
+		sl.log.Error("backend did not start", zap.Int("attempt", n), zap.Error(err))
 		return s.failed(sl, err.Error(), nil, false, 0), false
 	}
 	s.toStarting(sl, b, n)
@@ -223,7 +223,7 @@ func (s *Supervisor) startFailed(ctx context.Context, sl *slot, b *backend, err 
 	b.tree.kill()
 	s.finish(ctx, b, time.Now())
 	_, code, signal := b.exitDescription()
-	b.log.Error("backend failed to start", errField(err), zap.Duration("after", time.Since(b.started)),
+	b.log.Error("backend failed to start", zap.Error(err), zap.Duration("after", time.Since(b.started)),
 		exitFields(code, signal), zap.Strings("output", b.out.lines(20)))
 	return s.failed(sl, err.Error(), b.out.lines(0), false, 0)
 }
@@ -333,7 +333,7 @@ func (s *Supervisor) finish(ctx context.Context, b *backend, killAt time.Time) {
 	}
 	b.closeOutput()
 	if err := s.watchdog.remove(b.tree); err != nil {
-		b.log.Warn("watchdog did not hear that the backend is gone", errField(err))
+		b.log.Warn("watchdog did not hear that the backend is gone", zap.Error(err))
 	}
 	b.tree.close()
 }
@@ -514,8 +514,6 @@ func (s *Supervisor) lastFailureLocked() *slot {
 	}
 	return nil
 }
-
-func errField(err error) zap.Field { return zap.Error(err) }
 
 func exitFields(code int, signal string) zap.Field {
 	if signal != "" {
