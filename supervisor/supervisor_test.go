@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -695,13 +696,38 @@ func TestSeveralProcesses(t *testing.T) {
 	}
 }
 
+// TestNoConsoleRedirection: without console redirection the backend runs
+// and serves, and roost reads nothing of what it prints: the Output hook is
+// never called and no line is kept.
 func TestNoConsoleRedirection(t *testing.T) {
 	p := testProcess(config.AspNetCore)
 	p.ConsoleRedirection = false
 	p.Env = append(p.Env, fakeEnv("FAKE_PRINT", "5")...)
-	h := start(t, p, Options{})
+	var mu sync.Mutex
+	calls := 0
+	h := start(t, p, Options{Output: func(int, time.Time) io.WriteCloser {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		return &recorder{}
+	}})
 	if status, _ := h.get("/pid"); status != http.StatusOK {
 		t.Errorf("status %d", status)
+	}
+	h.s.mu.Lock()
+	b := h.s.slots[0].current
+	h.s.mu.Unlock()
+	if b == nil {
+		t.Fatal("no backend in rotation after a request it served")
+	}
+	if lines := b.out.lines(0); lines != nil {
+		t.Errorf("kept output %q, want none", lines)
+	}
+	h.stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 0 {
+		t.Errorf("Output called %d times, want never", calls)
 	}
 }
 
@@ -759,8 +785,11 @@ func TestOutputSink(t *testing.T) {
 	h.stop()
 	mu.Lock()
 	defer mu.Unlock()
-	if len(recs) != 1 || recs[0].pid != pid || !recs[0].closed {
-		t.Fatalf("Output called %d times; first for pid %d, closed %v; want once for %d, closed", len(recs), recs[0].pid, recs[0].closed, pid)
+	if len(recs) != 1 {
+		t.Fatalf("Output called %d times, want once", len(recs))
+	}
+	if recs[0].pid != pid || !recs[0].closed {
+		t.Fatalf("Output called for pid %d, closed %v; want it for %d, closed", recs[0].pid, recs[0].closed, pid)
 	}
 	if got := recs[0].data.String(); !strings.Contains(got, "line 1\nline 2\nline 3\nline 4\n") {
 		t.Errorf("Output got %q, want the four lines in order", got)
@@ -800,6 +829,48 @@ func TestOneWatchdogForTwoSupervisors(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("watchdog orders = %q, want %q and disarm", got, want)
+	}
+}
+
+// TestUnreachableTakesBackendOut: Unreachable takes the backend behind
+// the URL out of rotation at once, wakes Acquire's waiters and asks its
+// slot to check it; a URL of no backend in rotation changes nothing.
+func TestUnreachableTakesBackendOut(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.ProcessesPerApplication = 2
+	s := New(p, Options{})
+	var backends []*backend
+	for i, sl := range s.slots {
+		b := &backend{url: &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(10001+i)}, suspect: make(chan struct{}, 1)}
+		sl.state, sl.current = Running, b
+		backends = append(backends, b)
+	}
+
+	changed := s.changed
+	s.Unreachable(&url.URL{Scheme: "http", Host: "127.0.0.1:9"})
+	if s.slots[0].current == nil || s.slots[1].current == nil || len(backends[0].suspect)+len(backends[1].suspect) != 0 {
+		t.Fatal("an unknown URL took a backend out of rotation")
+	}
+	select {
+	case <-changed:
+		t.Error("an unknown URL woke Acquire's waiters")
+	default:
+	}
+
+	s.Unreachable(&url.URL{Scheme: "http", Host: "127.0.0.1:10002"})
+	if s.slots[1].current != nil || len(backends[1].suspect) != 1 {
+		t.Errorf("the unreachable backend: in rotation %v, %d checks asked; want out, one", s.slots[1].current != nil, len(backends[1].suspect))
+	}
+	if s.slots[0].current != backends[0] || len(backends[0].suspect) != 0 {
+		t.Error("the other backend was touched")
+	}
+	select {
+	case <-changed:
+	default:
+		t.Error("Acquire's waiters were not woken")
+	}
+	if s.slots[1].state != Running {
+		t.Errorf("state = %v, want running until its slot has checked it", s.slots[1].state)
 	}
 }
 
