@@ -2,7 +2,13 @@
 // start's port, builds the environment of the hosting contract, starts the
 // process with no shell, decides when it is ready, restarts it when it
 // fails (with backoff and a rolling rapid-fail limit that pauses restarts
-// but never gives up for good) and stops it gracefully.
+// but never gives up for good) and stops it gracefully by one deadline
+// (Stop).
+//
+// What a process leaves behind is bounded too: on Windows a job object
+// holds each backend and its descendants; on Unix each backend leads a
+// process group, and a Watchdog, which the program's main starts and
+// passes in Options, kills those groups if roost itself is killed.
 //
 // It does not forward requests: package forwarder asks Acquire where to
 // send each one, and never learns about processes. It does not read
@@ -76,9 +82,9 @@ type Supervisor struct {
 }
 
 // slot is one of processesPerApplication places for a backend process.
-// Its fields but log are guarded by Supervisor.mu; only its own goroutine
-// in Run changes them, but for Unreachable, which takes current out of
-// rotation.
+// Its fields, log aside (set once by New), are guarded by Supervisor.mu.
+// Only the slot's own goroutine in Run changes them, except that
+// Unreachable takes current out of rotation.
 type slot struct {
 	log       *zap.Logger // the Supervisor's, naming the slot when there are several
 	state     State
@@ -124,8 +130,8 @@ func New(p config.Process, opts Options) *Supervisor {
 // Run starts the backend processes and keeps them running until Stop is
 // called or ctx ends, which is Stop(time.Now().Add(shutdownTimeLimit));
 // then it stops them (see Stop) and returns nil. It returns only after
-// every process has exited and its output has been read. After Stop, Run
-// starts nothing and returns at once.
+// every process has exited and its output has been read. Run called after
+// Stop starts nothing and returns at once.
 func (s *Supervisor) Run(ctx context.Context) error {
 	select {
 	case <-s.stopped:
@@ -154,7 +160,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 // given half the time left; then SIGTERM to the process group
 // (CTRL_BREAK on Windows); then, at deadline, the whole tree is killed. A
 // deadline already passed kills at once. Reading what the processes
-// printed last ends by the deadline plus stopMargin too.
+// printed last ends by then too, give or take a quarter of a second.
 //
 // Stop does not wait: Run returns once everything has stopped. Only the
 // first call counts, and from then on Acquire fails at once with a
@@ -208,7 +214,7 @@ func (s *Supervisor) attempt(ctx context.Context, sl *slot, n int) (d decision, 
 	s.toStarting(sl, b, n)
 	if err := b.waitReady(ctx, s.cfg.StartupTimeLimit); err != nil {
 		if ctx.Err() != nil {
-			s.stop(ctx, sl, b)
+			s.stopBackend(ctx, sl, b)
 			return decision{}, true
 		}
 		return s.startFailed(ctx, sl, b, err), false
@@ -243,7 +249,7 @@ func (s *Supervisor) serve(ctx context.Context, sl *slot, b *backend) (d decisio
 			<-b.exited
 		case <-b.exited:
 		case <-ctx.Done():
-			s.stop(ctx, sl, b)
+			s.stopBackend(ctx, sl, b)
 			return decision{}, true
 		}
 		return s.exited(ctx, sl, b), false
@@ -306,9 +312,9 @@ func (s *Supervisor) Unreachable(target *url.URL) {
 	}
 }
 
-// stop stops b gracefully and collects it by Stop's deadline, taking the
-// slot through Stopping to Stopped. ctx has ended.
-func (s *Supervisor) stop(ctx context.Context, sl *slot, b *backend) {
+// stopBackend stops b gracefully and collects it by Stop's deadline,
+// taking the slot through Stopping to Stopped. ctx has ended.
+func (s *Supervisor) stopBackend(ctx context.Context, sl *slot, b *backend) {
 	deadline := s.stopDeadline()
 	s.toStopping(sl, b, deadline)
 	how := b.stop(s.cfg.Kind, deadline)
