@@ -18,11 +18,12 @@ import (
 // The test binary doubles as the backends the tests supervise: with
 // FAKE_BACKEND=1 in its environment it runs fakeBackend instead of the
 // tests, and with FAKE_ROOST=1 it runs a Supervisor, standing in for roost
-// in tests that kill roost. Supervisors started by the tests run this
-// binary as their watchdog too.
+// in tests that kill roost. Watchdogs started by the tests (StartWatchdog)
+// run this binary too, with WatchdogEnv=1.
 func TestMain(m *testing.M) {
-	RunWatchdogIfAsked()
 	switch {
+	case os.Getenv(WatchdogEnv) == "1":
+		os.Exit(RunWatchdog(os.Stdin))
 	case os.Getenv("FAKE_BACKEND") == "1":
 		os.Exit(fakeBackend())
 	case os.Getenv("FAKE_ROOST") == "1":
@@ -42,13 +43,19 @@ func fakeBackend() int {
 	return fakebackend.Main()
 }
 
-// fakeRoost runs a Supervisor for a fake backend that starts a child, the
-// way roost would, and prints "ready" once the backend serves. It is
-// killed by the test.
+// fakeRoost runs a Supervisor with a watchdog for a fake backend that
+// starts a child, the way roost would, and prints "ready" once the backend
+// serves. It is killed by the test.
 func fakeRoost() int {
+	wd, err := StartWatchdog()
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	defer wd.Close()
 	p := testProcess(config.AspNetCore)
 	p.Env = append(p.Env, fakeEnv("FAKE_CHILD", os.Getenv("FAKE_ROOST_PIDFILE"))...)
-	s := New(p, Options{})
+	s := New(p, Options{Watchdog: wd})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

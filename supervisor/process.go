@@ -15,12 +15,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/roosthq/roost/config"
 )
 
 // backend is one started process: what was started, where it listens and
 // how it ended. Only the slot goroutine that started it stops it.
 type backend struct {
+	log     *zap.Logger // the slot's, with the pid and the port
 	pid     int
 	port    int
 	token   string
@@ -33,7 +36,6 @@ type backend struct {
 	outDone chan struct{} // closed when the output reader has finished
 	exited  chan struct{} // closed when the process has exited
 	suspect chan struct{} // size 1: a connection to it was refused; see Unreachable
-	exitErr error         // Wait's result; read only after exited is closed
 
 	// Set once ready, before the backend is published to Acquire.
 	url     *url.URL
@@ -42,24 +44,41 @@ type backend struct {
 	inflight atomic.Int64
 }
 
-// startError is a start that failed before the process ran.
-type startError struct{ err error }
+// startBackend starts the process for one attempt; log is the slot's. The
+// caller owns the result and must end it with finish.
+func (s *Supervisor) startBackend(log *zap.Logger) (*backend, error) {
+	b, err := s.newBackend()
+	if err != nil {
+		return nil, err
+	}
+	if err := b.launch(s.cfg.ConsoleRedirection); err != nil {
+		return nil, err
+	}
+	b.log = log.With(zap.Int("pid", b.pid), zap.Int("port", b.port))
+	if err := s.watchdog.add(b.tree); err != nil {
+		b.log.Warn("watchdog does not know the backend; its children may outlive a killed roost", zap.Error(err))
+	}
+	var sink io.WriteCloser
+	if s.output != nil && b.outRead != nil {
+		sink = s.output(b.pid, b.started)
+	}
+	go b.readOutput(sink)
+	go b.wait()
+	return b, nil
+}
 
-func (e *startError) Error() string { return e.err.Error() }
-func (e *startError) Unwrap() error { return e.err }
-
-// startBackend starts the process for one attempt. The caller owns the
-// result and must end it with finish.
-func (s *Supervisor) startBackend() (*backend, error) {
+// newBackend prepares the command of one start: the program found, its
+// port, its pairing token and its environment.
+func (s *Supervisor) newBackend() (*backend, error) {
 	p := s.cfg
 	path, err := p.LookPath()
 	if err != nil {
-		return nil, &startError{err}
+		return nil, err
 	}
 	port := p.Port
 	if port == 0 {
 		if port, err = s.pickPort(); err != nil {
-			return nil, &startError{err}
+			return nil, err
 		}
 	}
 	token := ""
@@ -68,80 +87,84 @@ func (s *Supervisor) startBackend() (*backend, error) {
 			token = newToken()
 		}
 	}
-
 	cmd := exec.Command(path, p.Args(port)...)
 	cmd.Dir = p.Dir
 	cmd.Env = buildEnv(s.environ, p, port, token, s.httpsPort)
 	if err := setProcAttrs(cmd, p.CommandLine(port)); err != nil {
-		return nil, &startError{fmt.Errorf("processPath %s: %w", path, err)}
+		return nil, fmt.Errorf("processPath %s: %w", path, err)
 	}
+	return &backend{port: port, token: token, cmd: cmd, out: &outputTail{},
+		outDone: make(chan struct{}), exited: make(chan struct{}), suspect: make(chan struct{}, 1)}, nil
+}
 
-	b := &backend{port: port, token: token, cmd: cmd, out: &outputTail{},
-		outDone: make(chan struct{}), exited: make(chan struct{}), suspect: make(chan struct{}, 1)}
+// launch starts the process, its stdout and stderr going to one pipe when
+// redirect is set (one pipe keeps their lines in arrival order), and puts
+// it in a process tree. On failure nothing is left running or open.
+func (b *backend) launch(redirect bool) error {
 	var outWrite *os.File
-	if p.ConsoleRedirection {
-		// One pipe for both streams keeps their lines in arrival order.
+	if redirect {
+		var err error
 		if b.outRead, outWrite, err = os.Pipe(); err != nil {
-			return nil, &startError{fmt.Errorf("output pipe: %w", err)}
+			return fmt.Errorf("output pipe: %w", err)
 		}
-		cmd.Stdout, cmd.Stderr = outWrite, outWrite
+		b.cmd.Stdout, b.cmd.Stderr = outWrite, outWrite
 	}
-	err = cmd.Start()
+	err := b.cmd.Start()
 	if outWrite != nil {
 		outWrite.Close() // the child has its copy
 	}
 	if err != nil {
-		if b.outRead != nil {
-			b.outRead.Close()
-		}
-		return nil, &startError{fmt.Errorf("start %s: %w", path, err)}
+		b.closeOutput()
+		return fmt.Errorf("start %s: %w", b.cmd.Args[0], err)
 	}
-	b.pid, b.started = cmd.Process.Pid, time.Now()
-
-	if b.tree, err = newProcessTree(cmd.Process); err != nil {
+	b.pid, b.started = b.cmd.Process.Pid, time.Now()
+	if b.tree, err = newProcessTree(b.cmd.Process); err != nil {
 		// Without its tree the process cannot be controlled: end it now.
-		cmd.Process.Kill()
-		cmd.Wait()
-		if b.outRead != nil {
-			b.outRead.Close()
-		}
-		return nil, &startError{err}
+		b.cmd.Process.Kill()
+		b.cmd.Wait()
+		b.closeOutput()
+		return err
 	}
-	if err := s.watchdog.add(b.tree); err != nil {
-		s.log.Warn("watchdog does not know the backend; its children may outlive a killed roost", errField(err))
-	}
+	return nil
+}
 
-	var sink io.WriteCloser
-	if s.output != nil && b.outRead != nil {
-		sink = s.output(b.pid, b.started)
+// readOutput keeps what the process prints in b.out and copies it to
+// sink, if not nil, until the end of the output or until finish closes
+// the pipe. Then it closes sink, and outDone.
+func (b *backend) readOutput(sink io.WriteCloser) {
+	defer close(b.outDone)
+	if b.outRead == nil {
+		return
 	}
-	go func() {
-		defer close(b.outDone)
-		if b.outRead == nil {
+	var w io.Writer = b.out
+	if sink != nil {
+		defer sink.Close()
+		w = io.MultiWriter(b.out, sink)
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := b.outRead.Read(buf)
+		if n > 0 {
+			w.Write(buf[:n])
+		}
+		if err != nil {
 			return
 		}
-		var w io.Writer = b.out
-		if sink != nil {
-			defer sink.Close()
-			w = io.MultiWriter(b.out, sink)
-		}
-		// Reading ends at EOF, or when finish closes the pipe.
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := b.outRead.Read(buf)
-			if n > 0 {
-				w.Write(buf[:n])
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	go func() {
-		b.exitErr = cmd.Wait()
-		close(b.exited)
-	}()
-	return b, nil
+	}
+}
+
+// wait waits for the process to exit, then closes exited; cmd.ProcessState
+// then says how it ended.
+func (b *backend) wait() {
+	b.cmd.Wait()
+	close(b.exited)
+}
+
+// closeOutput stops reading the output, if there is any.
+func (b *backend) closeOutput() {
+	if b.outRead != nil {
+		b.outRead.Close()
+	}
 }
 
 // exitDescription says how the process ended, for logs and errors.
@@ -226,27 +249,27 @@ const (
 	stoppedByItself  stopHow = "exited"
 )
 
-// stop ends the process gracefully within limit: for <aspNetCore>, the IIS
+// stop ends the process gracefully by deadline: for <aspNetCore>, the IIS
 // shutdown request (POST /iisintegration with MS-ASPNETCORE-EVENT:
-// shutdown), given half the time if the app accepts it; then SIGTERM to
-// the group (CTRL_BREAK on Windows); then, when limit has passed, the
-// whole tree is killed. It returns which step ended the process.
-func (b *backend) stop(kind config.Kind, limit time.Duration) stopHow {
-	deadline := time.Now().Add(limit)
+// shutdown), given half the time left if the app accepts it; then SIGTERM
+// to the group (CTRL_BREAK on Windows); then, at deadline, the whole tree
+// is killed. A deadline already passed kills at once. It returns which
+// step ended the process.
+func (b *backend) stop(kind config.Kind, deadline time.Time) stopHow {
 	select {
 	case <-b.exited:
 		return stoppedByItself
 	default:
 	}
-	if limit > 0 && kind == config.AspNetCore && b.url != nil {
-		half := limit / 2
+	if left := time.Until(deadline); left > 0 && kind == config.AspNetCore && b.url != nil {
+		half := left / 2
 		if status, err := b.sendShutdown(half); err == nil && status == http.StatusAccepted {
 			if b.waitExit(time.Until(deadline.Add(-half))) {
 				return stoppedByRequest
 			}
 		}
 	}
-	if limit > 0 {
+	if time.Until(deadline) > 0 {
 		if err := b.tree.interrupt(); err == nil && b.waitExit(time.Until(deadline)) {
 			return stoppedBySignal
 		}
@@ -293,35 +316,6 @@ func (b *backend) sendShutdown(timeout time.Duration) (int, error) {
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
-}
-
-// finish is called once the process has exited: it kills whatever is left
-// of its tree (after the output pipe has closed or grace has passed, so
-// that children given a signal with the rest of the group can finish),
-// collects the output reader and releases the tree.
-func (b *backend) finish(wd *watchdog, grace time.Duration) {
-	<-b.exited
-	t := time.NewTimer(grace)
-	select {
-	case <-b.outDone:
-	case <-t.C:
-	}
-	t.Stop()
-	b.tree.kill()
-	// A descendant that left the process group may still hold the pipe.
-	t = time.NewTimer(2 * time.Second)
-	select {
-	case <-b.outDone:
-	case <-t.C:
-		b.outRead.Close()
-		<-b.outDone
-	}
-	t.Stop()
-	if b.outRead != nil {
-		b.outRead.Close()
-	}
-	wd.remove(b.tree)
-	b.tree.close()
 }
 
 // pickPort chooses a free loopback port at random in [10000, 48000], as

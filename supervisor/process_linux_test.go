@@ -122,7 +122,7 @@ func TestPortTakenByAnotherProcess(t *testing.T) {
 	if got := toString(failures[0].ContextMap()["error"]); !strings.Contains(got, want) {
 		t.Errorf("error = %s, want %q", got, want)
 	}
-	if st := h.s.Status()[0]; st.State != Running || st.Port == taken {
-		t.Errorf("Status = %+v, want running on another port than %d", st, taken)
+	if st := h.slot(0); st.State != Running || st.Port == 0 || st.Port == taken {
+		t.Errorf("slot = %+v, want running on another port than %d", st, taken)
 	}
 }

@@ -1,6 +1,12 @@
 package supervisor
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"go.uber.org/zap"
+)
 
 // State is where a backend slot is in its life.
 type State int
@@ -28,4 +34,137 @@ func (s State) String() string {
 		return stateNames[s]
 	}
 	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// transitions is a slot's state machine: from each state, the states it
+// may move to. Every move is made by the method named after the state it
+// enters (toStarting, toRunning, ...), and every other move is a bug.
+//
+// A failure (a start that could not run the program, a process that did
+// not become ready, one that exited) leads to Backoff or Paused, from
+// whatever state the slot was in; one that comes with a stop leads to
+// Stopped instead. Stopping is entered only with a process to stop.
+var transitions = map[State][]State{
+	Stopped:  {Starting, Backoff, Paused},
+	Starting: {Running, Backoff, Paused, Stopping, Stopped},
+	Running:  {Backoff, Paused, Stopping, Stopped},
+	Backoff:  {Starting, Backoff, Paused, Stopped},
+	Paused:   {Starting, Backoff, Paused, Stopped},
+	Stopping: {Stopped},
+}
+
+// The transitions. Each one checks its move against the table, makes its
+// change under the lock, wakes Acquire's waiters and logs its one line.
+// Only the slot's own goroutine in Run calls them. Each says what becomes
+// of sl.current, the backend in rotation: only toRunning sets it.
+
+// toStarting records that b, the process of the given start attempt, was
+// started.
+func (s *Supervisor) toStarting(sl *slot, b *backend, attempt int) {
+	s.mu.Lock()
+	s.moveLocked(sl, Starting)
+	sl.current = nil
+	s.mu.Unlock()
+	b.log.Info("backend started", zap.Int("attempt", attempt))
+}
+
+// toRunning puts b, ready, in rotation, and forgets the last failure.
+func (s *Supervisor) toRunning(sl *slot, b *backend) {
+	s.mu.Lock()
+	s.moveLocked(sl, Running)
+	sl.current, sl.reason = b, ""
+	s.mu.Unlock()
+	b.log.Info("backend ready", zap.Duration("time_to_ready", b.readyAt.Sub(b.started)), zap.String("url", b.url.String()))
+}
+
+// toBackoff records that after failure d the next start comes at next.
+func (s *Supervisor) toBackoff(sl *slot, d decision, next time.Time) {
+	s.mu.Lock()
+	s.moveLocked(sl, Backoff)
+	sl.current, sl.nextStart = nil, next
+	s.mu.Unlock()
+	sl.log.Info("restart scheduled", zap.Duration("delay", d.delay), zap.String("reason", d.cause))
+}
+
+// toPaused records that after failure d restarts pause until next; the
+// reason is what Acquire's callers are told meanwhile.
+func (s *Supervisor) toPaused(sl *slot, d decision, next time.Time) {
+	s.mu.Lock()
+	s.moveLocked(sl, Paused)
+	sl.current, sl.nextStart = nil, next
+	sl.reason = fmt.Sprintf("restarts paused by %s until %s after: %s", d.reason, next.Format(time.TimeOnly), d.cause)
+	s.mu.Unlock()
+	sl.log.Warn("restarts paused", zap.String("limit", d.reason), zap.Time("until", next), zap.Duration("for", d.delay))
+}
+
+// toStopping takes b out of rotation, to be stopped by deadline.
+func (s *Supervisor) toStopping(sl *slot, b *backend, deadline time.Time) {
+	s.mu.Lock()
+	s.moveLocked(sl, Stopping)
+	sl.current = nil
+	s.mu.Unlock()
+	b.log.Debug("stopping backend", zap.Time("deadline", deadline))
+}
+
+// toStopped records that the slot is done. b is the backend that was
+// stopped and how says how it ended; b is nil when the slot had no process
+// left to stop (its last one failed), and the restart it would have made
+// is cancelled.
+func (s *Supervisor) toStopped(sl *slot, b *backend, how stopHow) {
+	s.mu.Lock()
+	s.moveLocked(sl, Stopped)
+	sl.current = nil
+	s.mu.Unlock()
+	if b == nil {
+		sl.log.Debug("restart cancelled: stopping")
+		return
+	}
+	_, code, signal := b.exitDescription()
+	fields := []zap.Field{zap.String("how", string(how)), exitFields(code, signal)}
+	if !b.readyAt.IsZero() {
+		fields = append(fields, zap.Duration("uptime", time.Since(b.readyAt)))
+	}
+	b.log.Info("backend stopped", fields...)
+}
+
+// moveLocked moves sl to state to and wakes Acquire's waiters, who look
+// once mu is released. Call with mu held.
+//
+// A move the table does not allow is a bug in this package. It is logged
+// at DPanic level, which panics under a development logger (the tests use
+// one) and logs an error in production, and the move is made all the
+// same: the state must say what the slot's goroutine is doing, and a
+// bookkeeping mistake must not take down roost and the app with it.
+func (s *Supervisor) moveLocked(sl *slot, to State) {
+	if !slices.Contains(transitions[sl.state], to) {
+		sl.log.DPanic("illegal state transition", zap.Stringer("from", sl.state), zap.Stringer("to", to))
+	}
+	sl.state = to
+	s.broadcast()
+}
+
+// withdraw takes sl's backend out of rotation without a change of state:
+// its process has exited, or a caller could not connect to it.
+func (s *Supervisor) withdraw(sl *slot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sl.current = nil
+	s.broadcast()
+}
+
+// reinstate puts b back in rotation after a false alarm, if its slot still
+// runs it.
+func (s *Supervisor) reinstate(sl *slot, b *backend) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sl.state == Running {
+		sl.current = b
+		s.broadcast()
+	}
+}
+
+// broadcast wakes everyone waiting in Acquire. Call with mu held.
+func (s *Supervisor) broadcast() {
+	close(s.changed)
+	s.changed = make(chan struct{})
 }

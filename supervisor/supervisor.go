@@ -2,7 +2,13 @@
 // start's port, builds the environment of the hosting contract, starts the
 // process with no shell, decides when it is ready, restarts it when it
 // fails (with backoff and a rolling rapid-fail limit that pauses restarts
-// but never gives up for good) and stops it gracefully.
+// but never gives up for good) and stops it gracefully by one deadline
+// (Stop).
+//
+// What a process leaves behind is bounded too: on Windows a job object
+// holds each backend and its descendants; on Unix each backend leads a
+// process group, and a Watchdog, which the program's main starts and
+// passes in Options, kills those groups if roost itself is killed.
 //
 // It does not forward requests: package forwarder asks Acquire where to
 // send each one, and never learns about processes. It does not read
@@ -44,57 +50,48 @@ type Options struct {
 	// process's pipe, so a writer must not block for long: a slow one
 	// slows the process down.
 	Output func(pid int, started time.Time) io.WriteCloser
+
+	// Watchdog is told about every backend's process group, to kill the
+	// groups left behind if roost is killed (see Watchdog). Nil: no
+	// watchdog; on Unix the backend's children may then outlive a killed
+	// roost (the backend itself dies with roost on Linux).
+	Watchdog *Watchdog
 }
 
 // Supervisor keeps the backend processes of one app running. Create it
-// with New, run it with Run, and get a backend for each request with
-// Acquire.
+// with New, run it with Run, get a backend for each request with Acquire,
+// and end it with Stop or by ending Run's context.
 type Supervisor struct {
 	cfg       config.Process
 	log       *zap.Logger
 	environ   []string
 	httpsPort int
 	policy    *policy // guarded by mu: failures count for the whole app
-	watchdog  *watchdog
+	watchdog  *Watchdog
 	pickPort  func() (int, error) // chooses a port for each start; replaced in tests
 	output    func(pid int, started time.Time) io.WriteCloser
+
+	stopped chan struct{} // closed by the first Stop
 
 	mu       sync.Mutex
 	slots    []*slot
 	next     int           // round-robin position for Acquire
 	changed  chan struct{} // closed and replaced whenever a slot changes
-	stopping bool
+	stopping bool          // Stop was called
+	deadline time.Time     // Stop's deadline
 }
 
 // slot is one of processesPerApplication places for a backend process.
-// Its fields are guarded by Supervisor.mu; only its own goroutine in Run
-// changes them.
+// Its fields, log aside (set once by New), are guarded by Supervisor.mu.
+// Only the slot's own goroutine in Run changes them, except that
+// Unreachable takes current out of rotation.
 type slot struct {
-	index     int
+	log       *zap.Logger // the Supervisor's, naming the slot when there are several
 	state     State
-	since     time.Time
 	current   *backend // the ready backend taking requests, or nil
-	pid, port int
 	nextStart time.Time
 	reason    string   // why the last start failed or restarts pause
 	output    []string // the last lines of the last failed process
-	starts    int
-	failures  int
-	lastExit  string
-}
-
-// Status is a snapshot of one backend slot, for logs and metrics.
-type Status struct {
-	State     State
-	Since     time.Time // when State began
-	PID       int       // the current process, or 0
-	Port      int       // its port, or 0
-	InFlight  int       // requests acquired and not yet released
-	Starts    int       // processes started
-	Failures  int       // failed starts and exits
-	LastExit  string    // how the last process ended, e.g. "exit code 1"
-	NextStart time.Time // when a backing-off or paused slot starts again
-	Reason    string    // why the last start failed, or why restarts pause
 }
 
 // New returns a Supervisor for the process p. It starts nothing until Run.
@@ -116,106 +113,135 @@ func New(p config.Process, opts Options) *Supervisor {
 		policy:    newPolicy(p.RapidFailsPerMinute, p.StartupRetryCount),
 		pickPort:  pickPort,
 		output:    opts.Output,
+		watchdog:  opts.Watchdog,
 		changed:   make(chan struct{}),
+		stopped:   make(chan struct{}),
 	}
 	for i := range n {
-		s.slots = append(s.slots, &slot{index: i, since: time.Now()})
+		sl := &slot{log: s.log}
+		if n > 1 {
+			sl.log = s.log.With(zap.Int("slot", i))
+		}
+		s.slots = append(s.slots, sl)
 	}
 	return s
 }
 
-// Run starts the backend processes and keeps them running until ctx ends;
-// then it stops them gracefully (see the README's stop ladder) and returns
-// nil. It returns only after every process has exited and its output has
-// been read.
+// Run starts the backend processes and keeps them running until Stop is
+// called or ctx ends, which is Stop(time.Now().Add(shutdownTimeLimit));
+// then it stops them (see Stop) and returns nil. It returns only after
+// every process has exited and its output has been read. Run called after
+// Stop starts nothing and returns at once.
 func (s *Supervisor) Run(ctx context.Context) error {
-	wd, err := acquireWatchdog()
-	if err != nil {
-		s.log.Warn("no watchdog; if roost is killed, the backend's children may outlive it", errField(err))
+	select {
+	case <-s.stopped:
+		return nil
+	default:
 	}
-	s.watchdog = wd
-	defer func() {
-		if err := releaseWatchdog(); err != nil {
-			s.log.Warn("watchdog did not stop cleanly", errField(err))
-		}
-	}()
-
+	// The slots end on Stop, not on ctx: ending ctx is one way to Stop.
+	slotCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
 	var wg sync.WaitGroup
 	for _, sl := range s.slots {
-		wg.Go(func() { s.runSlot(ctx, sl) })
+		wg.Go(func() { s.runSlot(slotCtx, sl) })
 	}
-	<-ctx.Done()
-	s.mu.Lock()
-	s.stopping = true
-	s.broadcast()
-	s.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		s.Stop(time.Now().Add(s.cfg.ShutdownTimeLimit))
+	case <-s.stopped:
+	}
+	cancel()
 	wg.Wait()
 	return nil
 }
 
+// Stop asks Run to stop every backend gracefully and to kill whatever is
+// left of them at deadline: for <aspNetCore>, the IIS shutdown request,
+// given half the time left; then SIGTERM to the process group
+// (CTRL_BREAK on Windows); then, at deadline, the whole tree is killed. A
+// deadline already passed kills at once. Reading what the processes
+// printed last ends by then too, give or take a quarter of a second.
+//
+// Stop does not wait: Run returns once everything has stopped. Only the
+// first call counts, and from then on Acquire fails at once with a
+// stopping *UnavailableError.
+func (s *Supervisor) Stop(deadline time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return
+	}
+	s.stopping, s.deadline = true, deadline
+	close(s.stopped)
+	s.broadcast()
+}
+
+// stopDeadline returns Stop's deadline.
+func (s *Supervisor) stopDeadline() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deadline
+}
+
 // runSlot starts, watches and restarts the backend of one slot until ctx
-// ends.
+// ends, which means that Stop was called.
 func (s *Supervisor) runSlot(ctx context.Context, sl *slot) {
-	log := s.log
-	if len(s.slots) > 1 {
-		log = log.With(zap.Int("slot", sl.index))
+	if ctx.Err() != nil {
+		return // stopped before anything started
 	}
 	for attempt := 1; ; attempt++ {
-		if ctx.Err() != nil {
-			s.update(sl, func() { sl.state = Stopped })
+		d, stopped := s.attempt(ctx, sl, attempt)
+		if stopped {
 			return
 		}
-		s.update(sl, func() { sl.state = Starting; sl.starts++ })
-		b, err := s.startBackend()
-		var d decision
-		if err != nil {
-			log.Error("backend did not start", zap.Int("attempt", attempt), errField(err))
-			d = s.failed(sl, err.Error(), nil, false, 0, "")
-		} else {
-			d = s.watch(ctx, log, sl, b, attempt)
-		}
-		if ctx.Err() != nil {
-			s.update(sl, func() { sl.state = Stopped })
-			return
-		}
-		if !s.pause(ctx, log, sl, d) {
-			s.update(sl, func() { sl.state = Stopped })
+		if ctx.Err() != nil || !s.pause(ctx, sl, d) {
+			s.toStopped(sl, nil, "")
 			return
 		}
 	}
 }
 
-// watch takes one started backend through readiness, service and exit,
-// and returns when to start the next one. When ctx ends it stops the
-// backend gracefully.
-func (s *Supervisor) watch(ctx context.Context, log *zap.Logger, sl *slot, b *backend, attempt int) decision {
-	log = log.With(zap.Int("pid", b.pid), zap.Int("port", b.port))
-	log.Info("backend started", zap.Int("attempt", attempt))
-	s.update(sl, func() { sl.pid, sl.port = b.pid, b.port })
-
+// attempt makes one start and takes its process through readiness,
+// service and exit. It returns when to start the next one, or stopped
+// once ctx has ended and the process has been stopped (the slot is then
+// Stopped).
+func (s *Supervisor) attempt(ctx context.Context, sl *slot, n int) (d decision, stopped bool) {
+	b, err := s.startBackend(sl.log)
+	if err != nil {
+		sl.log.Error("backend did not start", zap.Int("attempt", n), zap.Error(err))
+		return s.failed(sl, err.Error(), nil, false, 0), false
+	}
+	s.toStarting(sl, b, n)
 	if err := b.waitReady(ctx, s.cfg.StartupTimeLimit); err != nil {
 		if ctx.Err() != nil {
-			s.update(sl, func() { sl.state = Stopping })
-			how := s.stopBackend(b)
-			log.Info("backend stopped", zap.String("how", string(how)))
-			return decision{}
+			s.stopBackend(ctx, sl, b)
+			return decision{}, true
 		}
-		b.tree.kill()
-		b.finish(s.watchdog, 0)
-		desc, code, signal := b.exitDescription()
-		lines := b.out.lines(20)
-		log.Error("backend failed to start", errField(err), zap.Duration("after", time.Since(b.started)),
-			exitFields(code, signal), zap.Strings("output", lines))
-		return s.failed(sl, err.Error(), b.out.lines(0), false, 0, desc)
+		return s.startFailed(ctx, sl, b, err), false
 	}
+	s.toRunning(sl, b)
+	return s.serve(ctx, sl, b)
+}
 
-	log.Info("backend ready", zap.Duration("time_to_ready", b.readyAt.Sub(b.started)), zap.String("url", b.url.String()))
-	s.update(sl, func() { sl.state, sl.current, sl.reason = Running, b, "" })
+// startFailed ends a backend that did not become ready, and records the
+// failure.
+func (s *Supervisor) startFailed(ctx context.Context, sl *slot, b *backend, err error) decision {
+	b.tree.kill()
+	s.finish(ctx, b, time.Now())
+	_, code, signal := b.exitDescription()
+	b.log.Error("backend failed to start", zap.Error(err), zap.Duration("after", time.Since(b.started)),
+		exitFields(code, signal), zap.Strings("output", b.out.lines(20)))
+	return s.failed(sl, err.Error(), b.out.lines(0), false, 0)
+}
 
+// serve waits while a ready backend serves: until it exits, until it
+// refuses connections (see Unreachable), or until ctx ends, when it stops
+// the backend. It returns as attempt does.
+func (s *Supervisor) serve(ctx context.Context, sl *slot, b *backend) (d decision, stopped bool) {
 	for {
 		select {
 		case <-b.suspect:
-			if s.recheck(log, sl, b) {
+			if s.recheck(sl, b) {
 				continue
 			}
 			// It refuses connections: treat it as a process that failed.
@@ -223,46 +249,43 @@ func (s *Supervisor) watch(ctx context.Context, log *zap.Logger, sl *slot, b *ba
 			<-b.exited
 		case <-b.exited:
 		case <-ctx.Done():
-			s.update(sl, func() { sl.state, sl.current = Stopping, nil })
-			how := s.stopBackend(b)
-			desc, code, signal := b.exitDescription()
-			log.Info("backend stopped", zap.String("how", string(how)), exitFields(code, signal),
-				zap.Duration("uptime", time.Since(b.readyAt)))
-			s.update(sl, func() { sl.lastExit = desc })
-			return decision{}
+			s.stopBackend(ctx, sl, b)
+			return decision{}, true
 		}
-		uptime := time.Since(b.readyAt)
-		s.update(sl, func() { sl.current = nil })
-		b.finish(s.watchdog, 0)
-		desc, code, signal := b.exitDescription()
-		log.Error("backend exited", exitFields(code, signal), zap.Duration("uptime", uptime),
-			zap.Strings("output", b.out.lines(20)))
-		return s.failed(sl, "process exited ("+desc+")", b.out.lines(0), true, uptime, desc)
+		return s.exited(ctx, sl, b), false
 	}
+}
+
+// exited collects a backend that was running and has exited, and records
+// the failure.
+func (s *Supervisor) exited(ctx context.Context, sl *slot, b *backend) decision {
+	uptime := time.Since(b.readyAt)
+	s.withdraw(sl)
+	s.finish(ctx, b, time.Now())
+	desc, code, signal := b.exitDescription()
+	b.log.Error("backend exited", exitFields(code, signal), zap.Duration("uptime", uptime),
+		zap.Strings("output", b.out.lines(20)))
+	return s.failed(sl, "process exited ("+desc+")", b.out.lines(0), true, uptime)
 }
 
 // recheck looks at a backend a caller could not connect to (see
 // Unreachable). It reports true, and puts the backend back in rotation,
 // when it accepts connections after all; false when it has exited or
 // refuses them, which the caller treats as a failure.
-func (s *Supervisor) recheck(log *zap.Logger, sl *slot, b *backend) bool {
+func (s *Supervisor) recheck(sl *slot, b *backend) bool {
 	select {
 	case <-b.exited:
 		return false
 	default:
 	}
 	if u, err := b.probe(); err == nil && u != nil {
-		s.update(sl, func() {
-			if sl.state == Running {
-				sl.current = b
-			}
-		})
+		s.reinstate(sl, b)
 		return true
 	}
 	select {
 	case <-b.exited:
 	default:
-		log.Error("backend stopped accepting connections; restarting it")
+		b.log.Error("backend stopped accepting connections; restarting it")
 	}
 	return false
 }
@@ -289,124 +312,127 @@ func (s *Supervisor) Unreachable(target *url.URL) {
 	}
 }
 
-// stopBackend stops b gracefully and collects it, all within
-// shutdownTimeLimit.
-func (s *Supervisor) stopBackend(b *backend) stopHow {
-	deadline := time.Now().Add(s.cfg.ShutdownTimeLimit)
-	how := b.stop(s.cfg.Kind, s.cfg.ShutdownTimeLimit)
-	b.finish(s.watchdog, time.Until(deadline))
-	return how
+// stopBackend stops b gracefully and collects it by Stop's deadline,
+// taking the slot through Stopping to Stopped. ctx has ended.
+func (s *Supervisor) stopBackend(ctx context.Context, sl *slot, b *backend) {
+	deadline := s.stopDeadline()
+	s.toStopping(sl, b, deadline)
+	how := b.stop(s.cfg.Kind, deadline)
+	s.finish(ctx, b, deadline)
+	s.toStopped(sl, b, how)
+}
+
+// finish is called once b's process has exited. It waits until killAt
+// for the output pipe to close, so that children given a signal with the
+// rest of the group can finish; kills whatever is left of the tree; waits
+// up to orphanPipeGrace more for a descendant that left the tree and
+// still holds the pipe, then stops reading; and releases the tree. Once
+// ctx has ended (Stop was called), no wait goes past Stop's deadline plus
+// stopMargin.
+func (s *Supervisor) finish(ctx context.Context, b *backend, killAt time.Time) {
+	<-b.exited
+	s.waitOutput(ctx, b, killAt)
+	b.tree.kill()
+	if !s.waitOutput(ctx, b, time.Now().Add(orphanPipeGrace)) {
+		b.closeOutput()
+		<-b.outDone
+	}
+	b.closeOutput()
+	if err := s.watchdog.remove(b.tree); err != nil {
+		b.log.Warn("watchdog did not hear that the backend is gone", zap.Error(err))
+	}
+	b.tree.close()
+}
+
+// How long finish waits for a process's output after killing its tree.
+const (
+	// orphanPipeGrace bounds the wait for a descendant that left the tree
+	// and still holds the output pipe.
+	orphanPipeGrace = 2 * time.Second
+	// stopMargin bounds it once Stop was called, after Stop's deadline.
+	stopMargin = 250 * time.Millisecond
+)
+
+// waitOutput waits until b's output has been read to its end, or until
+// t; once ctx has ended, no later than Stop's deadline (or now, if that
+// has passed) plus stopMargin. It reports whether the output ended.
+func (s *Supervisor) waitOutput(ctx context.Context, b *backend, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	stop := ctx.Done()
+	for {
+		select {
+		case <-b.outDone:
+			return true
+		case <-timer.C:
+			return false
+		case <-stop:
+			stop = nil
+			by := s.stopDeadline()
+			if now := time.Now(); by.Before(now) {
+				by = now
+			}
+			if by = by.Add(stopMargin); by.Before(t) {
+				timer.Reset(time.Until(by))
+			}
+		}
+	}
 }
 
 // failed records a failure with the policy and the slot, and returns when
-// to start again. exit says how the process ended ("" if it never ran).
-func (s *Supervisor) failed(sl *slot, reason string, output []string, ready bool, uptime time.Duration, exit string) decision {
+// to start again.
+func (s *Supervisor) failed(sl *slot, reason string, output []string, ready bool, uptime time.Duration) decision {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.policy.fail(time.Now(), ready, uptime)
 	d.cause = reason
-	sl.failures++
 	sl.reason = reason
 	sl.output = output
-	if exit != "" {
-		sl.lastExit = exit
-	}
 	s.broadcast()
 	return d
 }
 
 // pause waits out a decision's delay in the Backoff or Paused state. It
-// returns false if ctx ended first.
-func (s *Supervisor) pause(ctx context.Context, log *zap.Logger, sl *slot, d decision) bool {
+// returns false if ctx has ended.
+func (s *Supervisor) pause(ctx context.Context, sl *slot, d decision) bool {
 	next := time.Now().Add(d.delay)
 	if d.paused {
-		log.Warn("restarts paused", zap.String("limit", d.reason), zap.Time("until", next),
-			zap.Duration("for", d.delay))
-		s.update(sl, func() {
-			sl.state, sl.nextStart = Paused, next
-			sl.reason = fmt.Sprintf("restarts paused by %s until %s after: %s", d.reason, next.Format(time.TimeOnly), d.cause)
-		})
+		s.toPaused(sl, d, next)
 	} else {
-		log.Info("restart scheduled", zap.Duration("delay", d.delay), zap.String("reason", d.cause))
-		s.update(sl, func() { sl.state, sl.nextStart = Backoff, next })
-	}
-	if d.delay <= 0 {
-		return ctx.Err() == nil
+		s.toBackoff(sl, d, next)
 	}
 	t := time.NewTimer(d.delay)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
+		return ctx.Err() == nil
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// update changes a slot under the lock and wakes Acquire's waiters.
-func (s *Supervisor) update(sl *slot, f func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	prev := sl.state
-	f()
-	if sl.state != prev {
-		sl.since = time.Now()
-	}
-	if sl.state != Running {
-		sl.current = nil
-	}
-	s.broadcast()
-}
-
-// broadcast wakes everyone waiting in Acquire. Call with mu held.
-func (s *Supervisor) broadcast() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
-
-// Status returns a snapshot of every slot.
-func (s *Supervisor) Status() []Status {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Status, len(s.slots))
-	for i, sl := range s.slots {
-		st := Status{State: sl.state, Since: sl.since, Starts: sl.starts, Failures: sl.failures,
-			LastExit: sl.lastExit, Reason: sl.reason}
-		if sl.state == Starting || sl.state == Running || sl.state == Stopping {
-			st.PID, st.Port = sl.pid, sl.port
-		}
-		if sl.current != nil {
-			st.InFlight = int(sl.current.inflight.Load())
-		}
-		if sl.state == Backoff || sl.state == Paused {
-			st.NextStart = sl.nextStart
-		}
-		out[i] = st
-	}
-	return out
 }
 
 // UnavailableError is returned by Acquire when no backend can take the
 // request: restarts are paused, no backend became ready in time, or roost
 // is stopping.
 type UnavailableError struct {
-	Reason       string        // what went wrong, for logs and detailed error pages
-	Retry        time.Duration // how long until a backend may be back; 0 when unknown
-	Output       []string      // the last lines the failed process printed
-	ShuttingDown bool          // roost is stopping
+	reason   string        // what went wrong, for logs and detailed error pages
+	retry    time.Duration // how long until a backend may be back; 0 when unknown
+	output   []string      // the last lines the failed process printed
+	stopping bool          // roost is stopping
 }
 
-func (e *UnavailableError) Error() string { return "backend unavailable: " + e.Reason }
+func (e *UnavailableError) Error() string { return "backend unavailable: " + e.reason }
 
-// RetryAfter is how long a client should wait before trying again.
-func (e *UnavailableError) RetryAfter() time.Duration { return e.Retry }
+// RetryAfter is how long a client should wait before trying again; 0 when
+// unknown.
+func (e *UnavailableError) RetryAfter() time.Duration { return e.retry }
 
 // LastOutput is what the failed backend printed last.
-func (e *UnavailableError) LastOutput() []string { return e.Output }
+func (e *UnavailableError) LastOutput() []string { return e.output }
 
 // Stopping reports whether the backend is unavailable because roost is
 // stopping, rather than because it failed.
-func (e *UnavailableError) Stopping() bool { return e.ShuttingDown }
+func (e *UnavailableError) Stopping() bool { return e.stopping }
 
 // Acquire returns where to send a request: the backend's URL and the
 // pairing token to send in MS-ASPNETCORE-TOKEN ("" for <httpPlatform>).
@@ -420,7 +446,7 @@ func (s *Supervisor) Acquire(ctx context.Context) (target *url.URL, token string
 		s.mu.Lock()
 		if s.stopping {
 			s.mu.Unlock()
-			return nil, "", nil, &UnavailableError{Reason: "roost is stopping", ShuttingDown: true}
+			return nil, "", nil, &UnavailableError{reason: "roost is stopping", stopping: true}
 		}
 		if b := s.pickLocked(); b != nil {
 			s.mu.Unlock()
@@ -444,10 +470,10 @@ func (s *Supervisor) Acquire(ctx context.Context) (target *url.URL, token string
 			return nil, "", nil, ctx.Err()
 		case <-limit.C:
 			s.mu.Lock()
-			err := &UnavailableError{Reason: fmt.Sprintf("no backend became ready within startupTimeLimit (%s)", s.cfg.StartupTimeLimit)}
+			err := &UnavailableError{reason: fmt.Sprintf("no backend became ready within startupTimeLimit (%s)", s.cfg.StartupTimeLimit)}
 			if last := s.lastFailureLocked(); last != nil {
-				err.Reason += ": " + last.reason
-				err.Output = last.output
+				err.reason += ": " + last.reason
+				err.output = last.output
 			}
 			s.mu.Unlock()
 			return nil, "", nil, err
@@ -469,18 +495,21 @@ func (s *Supervisor) pickLocked() *backend {
 	return nil
 }
 
-// pausedLocked returns an *UnavailableError when every slot is paused.
+// pausedLocked returns an *UnavailableError when every slot is paused. A
+// slot whose pause is over is about to start a process, which Acquire may
+// wait for.
 func (s *Supervisor) pausedLocked() error {
 	var soonest *slot
+	now := time.Now()
 	for _, sl := range s.slots {
-		if sl.state != Paused {
+		if sl.state != Paused || !now.Before(sl.nextStart) {
 			return nil
 		}
 		if soonest == nil || sl.nextStart.Before(soonest.nextStart) {
 			soonest = sl
 		}
 	}
-	return &UnavailableError{Reason: soonest.reason, Retry: max(time.Until(soonest.nextStart), time.Second), Output: soonest.output}
+	return &UnavailableError{reason: soonest.reason, retry: max(time.Until(soonest.nextStart), time.Second), output: soonest.output}
 }
 
 func (s *Supervisor) lastFailureLocked() *slot {
@@ -491,8 +520,6 @@ func (s *Supervisor) lastFailureLocked() *slot {
 	}
 	return nil
 }
-
-func errField(err error) zap.Field { return zap.Error(err) }
 
 func exitFields(code int, signal string) zap.Field {
 	if signal != "" {

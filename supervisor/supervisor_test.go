@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,25 +26,30 @@ import (
 
 // harness runs a Supervisor for one test and stops it in Cleanup.
 type harness struct {
-	t    *testing.T
-	s    *Supervisor
-	logs *observer.ObservedLogs
-	stop func() // cancels Run and waits for it; safe to call twice
+	t      *testing.T
+	s      *Supervisor
+	logs   *observer.ObservedLogs
+	ran    chan struct{} // closed when Run has returned
+	runErr error         // what Run returned; read once ran is closed
+	stop   func()        // cancels Run and waits for it; safe to call twice
 }
 
 func start(t *testing.T, p config.Process, opts Options, tweak ...func(*Supervisor)) *harness {
 	t.Helper()
 	core, logs := observer.New(zapcore.DebugLevel)
-	opts.Logger = zap.New(core)
+	// Development: an illegal state transition panics.
+	opts.Logger = zap.New(core, zap.Development())
 	s := New(p, opts)
 	for _, f := range tweak {
 		f(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	h := &harness{t: t, s: s, logs: logs, ran: make(chan struct{})}
+	go func() {
+		h.runErr = s.Run(ctx)
+		close(h.ran)
+	}()
 	stopped := false
-	h := &harness{t: t, s: s, logs: logs}
 	h.stop = func() {
 		if stopped {
 			return
@@ -51,9 +57,9 @@ func start(t *testing.T, p config.Process, opts Options, tweak ...func(*Supervis
 		stopped = true
 		cancel()
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run returned %v", err)
+		case <-h.ran:
+			if h.runErr != nil {
+				t.Errorf("Run returned %v", h.runErr)
 			}
 		case <-time.After(30 * time.Second):
 			t.Fatal("Run did not return within 30 s of cancel")
@@ -61,6 +67,36 @@ func start(t *testing.T, p config.Process, opts Options, tweak ...func(*Supervis
 	}
 	t.Cleanup(h.stop)
 	return h
+}
+
+// slotView is what the tests read of a slot.
+type slotView struct {
+	State     State
+	Port      int       // the port of the backend taking requests, or 0
+	InFlight  int       // its requests acquired and not yet released
+	NextStart time.Time // when a backing-off or paused slot starts again
+	Reason    string    // why the last start failed, or why restarts pause
+}
+
+// slot returns a snapshot of slot i.
+func (h *harness) slot(i int) slotView {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	sl := h.s.slots[i]
+	v := slotView{State: sl.state, NextStart: sl.nextStart, Reason: sl.reason}
+	if b := sl.current; b != nil {
+		v.Port, v.InFlight = b.port, int(b.inflight.Load())
+	}
+	return v
+}
+
+// slots returns a snapshot of every slot.
+func (h *harness) slots() []slotView {
+	var views []slotView
+	for i := range h.s.slots {
+		views = append(views, h.slot(i))
+	}
+	return views
 }
 
 // waitUntil waits, event by event, until cond holds.
@@ -81,7 +117,7 @@ func (h *harness) waitUntil(timeout time.Duration, what string, cond func() bool
 		case <-changed:
 		case <-tick.C:
 		case <-deadline.C:
-			h.t.Fatalf("timed out after %s waiting for %s; status %+v; logs:\n%s", timeout, what, h.s.Status(), h.dumpLogs())
+			h.t.Fatalf("timed out after %s waiting for %s; slots %+v; logs:\n%s", timeout, what, h.slots(), h.dumpLogs())
 		}
 	}
 }
@@ -274,8 +310,8 @@ func TestFixedPortAndUserToken(t *testing.T) {
 	if got, _ := r.lookup("ASPNETCORE_TOKEN"); got != "my-token" {
 		t.Errorf("ASPNETCORE_TOKEN = %q, want the one web.config sets", got)
 	}
-	if st := h.s.Status()[0]; st.Port != port || st.State != Running {
-		t.Errorf("Status = %+v, want running on %d", st, port)
+	if st := h.slot(0); st.Port != port || st.State != Running {
+		t.Errorf("slot = %+v, want running on %d", st, port)
 	}
 }
 
@@ -363,12 +399,17 @@ func TestRestartAfterCrashWithBackoff(t *testing.T) {
 	if want := []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}; !slices.Equal(delays, want) {
 		t.Errorf("restart delays = %v, want %v", delays, want)
 	}
-	exits := h.entries("backend exited")
-	if len(exits) < 4 || exits[0].ContextMap()["exit_code"] != int64(7) {
-		t.Errorf("exits = %v, want code 7 each time", exits)
+	if n := len(h.entries("backend started")); n < 4 {
+		t.Errorf("%d starts, want at least 4", n)
 	}
-	if st := h.s.Status()[0]; st.Starts < 4 || st.Failures < 4 || st.LastExit != "exit code 7" {
-		t.Errorf("Status = %+v", st)
+	exits := h.entries("backend exited")
+	if len(exits) < 4 {
+		t.Errorf("%d exits, want at least 4", len(exits))
+	}
+	for i, e := range exits {
+		if got := e.ContextMap()["exit_code"]; got != int64(7) {
+			t.Errorf("exit %d: exit_code = %v, want 7 each time", i+1, got)
+		}
 	}
 }
 
@@ -391,11 +432,11 @@ func TestRapidFailsPauseThenRecover(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("Acquire while paused = %v, want *UnavailableError", err)
 	}
-	if ue.RetryAfter() <= 0 || ue.RetryAfter() > 3*time.Second || !strings.Contains(ue.Reason, "rapidFailsPerMinute") || !slices.Contains(ue.LastOutput(), "line 1") {
+	if ue.RetryAfter() <= 0 || ue.RetryAfter() > 3*time.Second || !strings.Contains(ue.Error(), "rapidFailsPerMinute") || !slices.Contains(ue.LastOutput(), "line 1") {
 		t.Errorf("UnavailableError = %+v", ue)
 	}
-	if st := h.s.Status()[0]; st.State != Paused || st.NextStart.IsZero() {
-		t.Errorf("Status = %+v, want paused with a next start", st)
+	if st := h.slot(0); st.State != Paused || st.NextStart.IsZero() {
+		t.Errorf("slot = %+v, want paused with a next start", st)
 	}
 
 	// The app is fixed during the pause: once the window allows, the
@@ -403,7 +444,7 @@ func TestRapidFailsPauseThenRecover(t *testing.T) {
 	if err := os.Remove(broken); err != nil {
 		t.Fatal(err)
 	}
-	h.waitUntil(20*time.Second, "the backend to run again", func() bool { return h.s.Status()[0].State == Running })
+	h.waitUntil(20*time.Second, "the backend to run again", func() bool { return h.slot(0).State == Running })
 	if status, _ := h.get("/pid"); status != http.StatusOK {
 		t.Errorf("status %d after recovery", status)
 	}
@@ -430,7 +471,7 @@ func TestProgramNotFound(t *testing.T) {
 	h := start(t, p, Options{})
 	_, _, _, err := h.s.Acquire(context.Background())
 	var ue *UnavailableError
-	if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "no such file") || !strings.Contains(ue.Reason, "missing.exe") {
+	if !errors.As(err, &ue) || !strings.Contains(ue.Error(), "no such file") || !strings.Contains(ue.Error(), "missing.exe") {
 		t.Errorf("Acquire = %v, want an *UnavailableError naming the program", err)
 	}
 	h.waitUntil(10*time.Second, "the failure logged", h.logged("backend did not start"))
@@ -467,7 +508,7 @@ func TestGracefulStopLadder(t *testing.T) {
 				t.Errorf("stopped by %v, want %v", got, tt.want)
 			}
 			waitGone(t, pid, 5*time.Second)
-			if st := h.s.Status()[0]; st.State != Stopped {
+			if st := h.slot(0); st.State != Stopped {
 				t.Errorf("state after Run = %v, want stopped", st.State)
 			}
 		})
@@ -483,6 +524,131 @@ func TestAcquireWhileStopping(t *testing.T) {
 	var ue *UnavailableError
 	if !errors.As(err, &ue) || !ue.Stopping() {
 		t.Errorf("Acquire after stop = %v, want a stopping *UnavailableError", err)
+	}
+}
+
+// TestStopDeadline stops backends that ignore SIGTERM, and start a child,
+// with Stop: each is killed at the deadline (at once when it has passed),
+// child and all, and Run returns within a second of it, although
+// shutdownTimeLimit is a minute. A backend still starting is stopped the
+// same way.
+func TestStopDeadline(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     []string
+		state   State         // wait for it before Stop
+		timeout time.Duration // from Stop to the deadline
+	}{
+		{"running, 300 ms", nil, Running, 300 * time.Millisecond},
+		{"running, deadline passed", nil, Running, -time.Second},
+		{"still starting, 300 ms", []string{"FAKE_LISTEN", "no"}, Starting, 300 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := testProcess(config.AspNetCore)
+			p.ShutdownTimeLimit = time.Minute
+			pidFile := filepath.Join(t.TempDir(), "pids")
+			p.Env = append(p.Env, fakeEnv(append([]string{"FAKE_TERM", "ignore", "FAKE_CHILD", pidFile}, tt.env...)...)...)
+			h := start(t, p, Options{})
+			h.waitUntil(20*time.Second, "a "+tt.state.String()+" backend with its child", func() bool {
+				data, _ := os.ReadFile(pidFile)
+				return h.slot(0).State == tt.state && len(strings.Fields(string(data))) == 2
+			})
+			pids := readPids(t, pidFile)
+
+			stopped := time.Now()
+			deadline := stopped.Add(tt.timeout)
+			h.s.Stop(deadline)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_, _, _, err := h.s.Acquire(ctx)
+			var ue *UnavailableError
+			if !errors.As(err, &ue) || !ue.Stopping() {
+				t.Errorf("Acquire after Stop = %v, want a stopping *UnavailableError at once", err)
+			}
+
+			bound := deadline
+			if bound.Before(stopped) {
+				bound = stopped
+			}
+			bound = bound.Add(time.Second)
+			select {
+			case <-h.ran:
+			case <-time.After(time.Until(bound)):
+				t.Fatalf("Run had not returned a second after the deadline\n%s", h.dumpLogs())
+			}
+			if returned := time.Now(); returned.Before(deadline) {
+				t.Errorf("Run returned %s before the deadline: the backend was not given its time", deadline.Sub(returned))
+			}
+			e := h.entries("backend stopped")
+			if len(e) != 1 || e[0].ContextMap()["how"] != string(stoppedByKill) {
+				t.Errorf("'backend stopped' lines %v, want one saying it was killed\n%s", e, h.dumpLogs())
+			}
+			for _, pid := range pids {
+				waitGone(t, pid, time.Second)
+			}
+			if st := h.slot(0); st.State != Stopped {
+				t.Errorf("state after Run = %v, want stopped", st.State)
+			}
+		})
+	}
+}
+
+// TestOutputWaitBoundedByStop: waiting for a process's output ends at
+// the time asked for, or, once Stop was called, by its deadline (or now,
+// if that has passed) plus stopMargin.
+func TestOutputWaitBoundedByStop(t *testing.T) {
+	const slack = 500 * time.Millisecond // for a loaded machine
+	tests := []struct {
+		name     string
+		stop     bool
+		deadline time.Duration // from now, when stop
+		wait     time.Duration // asked for
+		want     time.Duration // about when it gives up
+	}{
+		{"no stop", false, 0, 200 * time.Millisecond, 200 * time.Millisecond},
+		{"stop before the time asked", true, 100 * time.Millisecond, time.Minute, 100*time.Millisecond + stopMargin},
+		{"stop after the time asked", true, time.Minute, 200 * time.Millisecond, 200 * time.Millisecond},
+		{"deadline passed", true, -time.Minute, time.Minute, stopMargin},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(testProcess(config.AspNetCore), Options{})
+			b := &backend{outDone: make(chan struct{})} // output that never ends
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			began := time.Now()
+			if tt.stop {
+				s.Stop(began.Add(tt.deadline))
+				cancel()
+			}
+			if s.waitOutput(ctx, b, began.Add(tt.wait)) {
+				t.Fatal("waitOutput reported the output ended")
+			}
+			if took := time.Since(began); took < tt.want || took > tt.want+slack {
+				t.Errorf("gave up after %s, want about %s", took, tt.want)
+			}
+		})
+	}
+}
+
+// TestStopBeforeRun: Run after Stop starts nothing and returns at once.
+func TestStopBeforeRun(t *testing.T) {
+	s := New(testProcess(config.AspNetCore), Options{})
+	s.Stop(time.Now().Add(time.Minute))
+	s.Stop(time.Now()) // changes nothing
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run after Stop did not return")
+	}
+	if s.slots[0].state != Stopped {
+		t.Errorf("state = %v, want stopped", s.slots[0].state)
 	}
 }
 
@@ -504,12 +670,12 @@ func TestInFlightAndRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := h.s.Status()[0].InFlight; got != 1 {
+	if got := h.slot(0).InFlight; got != 1 {
 		t.Errorf("InFlight = %d, want 1", got)
 	}
 	release()
 	release() // a second call is harmless
-	if got := h.s.Status()[0].InFlight; got != 0 {
+	if got := h.slot(0).InFlight; got != 0 {
 		t.Errorf("InFlight after release = %d, want 0", got)
 	}
 }
@@ -519,8 +685,7 @@ func TestSeveralProcesses(t *testing.T) {
 	p.ProcessesPerApplication = 2
 	h := start(t, p, Options{})
 	h.waitUntil(20*time.Second, "two running backends", func() bool {
-		st := h.s.Status()
-		return st[0].State == Running && st[1].State == Running
+		return h.slot(0).State == Running && h.slot(1).State == Running
 	})
 	pids := map[int]bool{}
 	for range 4 {
@@ -531,13 +696,38 @@ func TestSeveralProcesses(t *testing.T) {
 	}
 }
 
+// TestNoConsoleRedirection: without console redirection the backend runs
+// and serves, and roost reads nothing of what it prints: the Output hook is
+// never called and no line is kept.
 func TestNoConsoleRedirection(t *testing.T) {
 	p := testProcess(config.AspNetCore)
 	p.ConsoleRedirection = false
 	p.Env = append(p.Env, fakeEnv("FAKE_PRINT", "5")...)
-	h := start(t, p, Options{})
+	var mu sync.Mutex
+	calls := 0
+	h := start(t, p, Options{Output: func(int, time.Time) io.WriteCloser {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		return &recorder{}
+	}})
 	if status, _ := h.get("/pid"); status != http.StatusOK {
 		t.Errorf("status %d", status)
+	}
+	h.s.mu.Lock()
+	b := h.s.slots[0].current
+	h.s.mu.Unlock()
+	if b == nil {
+		t.Fatal("no backend in rotation after a request it served")
+	}
+	if lines := b.out.lines(0); lines != nil {
+		t.Errorf("kept output %q, want none", lines)
+	}
+	h.stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 0 {
+		t.Errorf("Output called %d times, want never", calls)
 	}
 }
 
@@ -595,40 +785,92 @@ func TestOutputSink(t *testing.T) {
 	h.stop()
 	mu.Lock()
 	defer mu.Unlock()
-	if len(recs) != 1 || recs[0].pid != pid || !recs[0].closed {
-		t.Fatalf("Output called %d times; first for pid %d, closed %v; want once for %d, closed", len(recs), recs[0].pid, recs[0].closed, pid)
+	if len(recs) != 1 {
+		t.Fatalf("Output called %d times, want once", len(recs))
+	}
+	if recs[0].pid != pid || !recs[0].closed {
+		t.Fatalf("Output called for pid %d, closed %v; want it for %d, closed", recs[0].pid, recs[0].closed, pid)
 	}
 	if got := recs[0].data.String(); !strings.Contains(got, "line 1\nline 2\nline 3\nline 4\n") {
 		t.Errorf("Output got %q, want the four lines in order", got)
 	}
 }
 
-// TestOneWatchdogForAllSupervisors runs two supervisors at once, as a
-// recycle does, and checks that they share one watchdog process, which
-// stops with the last of them.
-func TestOneWatchdogForAllSupervisors(t *testing.T) {
-	a := start(t, testProcess(config.AspNetCore), Options{})
-	b := start(t, testProcess(config.AspNetCore), Options{})
-	a.pid()
-	b.pid()
-	shared.mu.Lock()
-	users, wd := shared.users, shared.wd
-	shared.mu.Unlock()
-	if users != 2 || wd == nil || a.s.watchdog != wd || b.s.watchdog != wd {
-		t.Fatalf("users = %d, watchdog %p, supervisors' %p and %p; want both on one", users, wd, a.s.watchdog, b.s.watchdog)
+// TestOneWatchdogForTwoSupervisors runs two supervisors at once with one
+// watchdog, as a recycle does, and checks that the watchdog is told about
+// both backends and forgets each once it has stopped. The watchdog's pipe
+// is read by the test instead of a watchdog process.
+func TestOneWatchdogForTwoSupervisors(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer r.Close()
+	wd := &Watchdog{pipe: w}
+	a := start(t, testProcess(config.AspNetCore), Options{Watchdog: wd})
+	b := start(t, testProcess(config.AspNetCore), Options{Watchdog: wd})
+	pids := []int{a.pid(), b.pid()}
 	a.stop()
-	shared.mu.Lock()
-	still := shared.wd
-	shared.mu.Unlock()
-	if still != wd {
-		t.Error("the watchdog stopped while a supervisor still runs")
-	}
 	b.stop()
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	if shared.wd != nil || shared.users != 0 {
-		t.Errorf("after both stopped: watchdog %p, users %d; want none", shared.wd, shared.users)
+	if err := wd.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(got) == 0 || got[len(got)-1] != "disarm" {
+		t.Fatalf("watchdog orders = %q, want them to end with disarm", got)
+	}
+	got = got[:len(got)-1]
+	slices.Sort(got)
+	want := []string{"+" + strconv.Itoa(pids[0]), "+" + strconv.Itoa(pids[1]), "-" + strconv.Itoa(pids[0]), "-" + strconv.Itoa(pids[1])}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("watchdog orders = %q, want %q and disarm", got, want)
+	}
+}
+
+// TestUnreachableTakesBackendOut: Unreachable takes the backend behind
+// the URL out of rotation at once, wakes Acquire's waiters and asks its
+// slot to check it; a URL of no backend in rotation changes nothing.
+func TestUnreachableTakesBackendOut(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.ProcessesPerApplication = 2
+	s := New(p, Options{})
+	var backends []*backend
+	for i, sl := range s.slots {
+		b := &backend{url: &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(10001+i)}, suspect: make(chan struct{}, 1)}
+		sl.state, sl.current = Running, b
+		backends = append(backends, b)
+	}
+
+	changed := s.changed
+	s.Unreachable(&url.URL{Scheme: "http", Host: "127.0.0.1:9"})
+	if s.slots[0].current == nil || s.slots[1].current == nil || len(backends[0].suspect)+len(backends[1].suspect) != 0 {
+		t.Fatal("an unknown URL took a backend out of rotation")
+	}
+	select {
+	case <-changed:
+		t.Error("an unknown URL woke Acquire's waiters")
+	default:
+	}
+
+	s.Unreachable(&url.URL{Scheme: "http", Host: "127.0.0.1:10002"})
+	if s.slots[1].current != nil || len(backends[1].suspect) != 1 {
+		t.Errorf("the unreachable backend: in rotation %v, %d checks asked; want out, one", s.slots[1].current != nil, len(backends[1].suspect))
+	}
+	if s.slots[0].current != backends[0] || len(backends[0].suspect) != 0 {
+		t.Error("the other backend was touched")
+	}
+	select {
+	case <-changed:
+	default:
+		t.Error("Acquire's waiters were not woken")
+	}
+	if s.slots[1].state != Running {
+		t.Errorf("state = %v, want running until its slot has checked it", s.slots[1].state)
 	}
 }
 

@@ -1,14 +1,11 @@
 package supervisor
 
-// RunWatchdogIfAsked returns at once: on Windows the job object that holds
-// each backend kills it and its descendants when roost dies, so no
-// watchdog process is needed.
-func RunWatchdogIfAsked() {}
+// startWatchdog starts nothing: each backend's job object kills it and its
+// descendants when roost dies. The Watchdog it returns does nothing.
+func startWatchdog() (*Watchdog, error) { return &Watchdog{}, nil }
 
-// watchdog does nothing on Windows; see RunWatchdogIfAsked.
-type watchdog struct{}
+// ignoreStopSignals does nothing: nothing starts a watchdog on Windows.
+func ignoreStopSignals() {}
 
-func startWatchdog() (*watchdog, error)     { return &watchdog{}, nil }
-func (*watchdog) add(*processTree) error    { return nil }
-func (*watchdog) remove(*processTree) error { return nil }
-func (*watchdog) stop() error               { return nil }
+// killGroup does nothing: the job object does the watchdog's work.
+func killGroup(int) {}

@@ -40,8 +40,10 @@ var version = ""
 
 func main() {
 	// roost's binary is also the watchdog that kills the backends' process
-	// groups if roost is killed; this returns at once unless it is one.
-	supervisor.RunWatchdogIfAsked()
+	// groups if roost is killed: supervisor.StartWatchdog runs it so.
+	if os.Getenv(supervisor.WatchdogEnv) == "1" {
+		os.Exit(supervisor.RunWatchdog(os.Stdin))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
