@@ -93,6 +93,9 @@ func TestOutputTail(t *testing.T) {
 	}
 	o.Write([]byte("last\n"))
 	got := o.lines(0)
+	if len(got) < 2 {
+		t.Fatalf("after overflow: %d lines kept, want many: %.10q", len(got), got)
+	}
 	if len(o.buf) > maxOutput || got[len(got)-1] != "last" || got[0] != strings.Repeat("x", 1000) {
 		t.Errorf("after overflow: %d bytes kept, first %.10q, last %q", len(o.buf), got[0], got[len(got)-1])
 	}

@@ -249,28 +249,30 @@ const (
 	stoppedByItself  stopHow = "exited"
 )
 
-// stop ends the process gracefully by deadline: for <aspNetCore>, the IIS
-// shutdown request (POST /iisintegration with MS-ASPNETCORE-EVENT:
-// shutdown), given half the time left if the app accepts it; then SIGTERM
-// to the group (CTRL_BREAK on Windows); then, at deadline, the whole tree
-// is killed. A deadline already passed kills at once. It returns which
+// stop ends the process gracefully by the deadline that clock gives: for
+// <aspNetCore>, the IIS shutdown request (POST /iisintegration with
+// MS-ASPNETCORE-EVENT: shutdown), given half the time left if the app
+// accepts it; then SIGTERM to the group (CTRL_BREAK on Windows); then, at
+// the deadline, the whole tree is killed. A deadline already passed kills
+// at once, and one brought forward meanwhile is followed. It returns which
 // step ended the process.
-func (b *backend) stop(kind config.Kind, deadline time.Time) stopHow {
+func (b *backend) stop(kind config.Kind, clock stopClock) stopHow {
 	select {
 	case <-b.exited:
 		return stoppedByItself
 	default:
 	}
+	deadline, _ := clock()
 	if left := time.Until(deadline); left > 0 && kind == config.AspNetCore && b.url != nil {
 		half := left / 2
 		if status, err := b.sendShutdown(half); err == nil && status == http.StatusAccepted {
-			if b.waitExit(time.Until(deadline.Add(-half))) {
+			if b.waitExit(clock, deadline.Add(-half)) {
 				return stoppedByRequest
 			}
 		}
 	}
-	if time.Until(deadline) > 0 {
-		if err := b.tree.interrupt(); err == nil && b.waitExit(time.Until(deadline)) {
+	if deadline, _ = clock(); time.Until(deadline) > 0 {
+		if err := b.tree.interrupt(); err == nil && b.waitExit(clock, deadline) {
 			return stoppedBySignal
 		}
 	}
@@ -279,23 +281,38 @@ func (b *backend) stop(kind config.Kind, deadline time.Time) stopHow {
 	return stoppedByKill
 }
 
-// waitExit waits up to d for the process to exit.
-func (b *backend) waitExit(d time.Duration) bool {
-	if d <= 0 {
+// stopClock gives a stop's deadline, and a channel closed when it is
+// brought forward.
+type stopClock func() (deadline time.Time, hurry <-chan struct{})
+
+// waitExit waits for the process to exit until until, or until the
+// clock's deadline if that is sooner, even once brought forward. It
+// reports whether the process exited.
+func (b *backend) waitExit(clock stopClock, until time.Time) bool {
+	for {
+		deadline, hurry := clock()
+		if deadline.Before(until) {
+			until = deadline
+		}
+		d := time.Until(until)
+		if d <= 0 {
+			select {
+			case <-b.exited:
+				return true
+			default:
+				return false
+			}
+		}
+		t := time.NewTimer(d)
 		select {
 		case <-b.exited:
+			t.Stop()
 			return true
-		default:
+		case <-t.C:
 			return false
+		case <-hurry:
+			t.Stop()
 		}
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-b.exited:
-		return true
-	case <-t.C:
-		return false
 	}
 }
 

@@ -78,7 +78,8 @@ type Supervisor struct {
 	next     int           // round-robin position for Acquire
 	changed  chan struct{} // closed and replaced whenever a slot changes
 	stopping bool          // Stop was called
-	deadline time.Time     // Stop's deadline
+	deadline time.Time     // Stop's deadline: the soonest one given
+	hurry    chan struct{} // closed and replaced when a Stop brings deadline forward
 }
 
 // slot is one of processesPerApplication places for a backend process.
@@ -116,6 +117,7 @@ func New(p config.Process, opts Options) *Supervisor {
 		watchdog:  opts.Watchdog,
 		changed:   make(chan struct{}),
 		stopped:   make(chan struct{}),
+		hurry:     make(chan struct{}),
 	}
 	for i := range n {
 		sl := &slot{log: s.log}
@@ -162,13 +164,20 @@ func (s *Supervisor) Run(ctx context.Context) error {
 // deadline already passed kills at once. Reading what the processes
 // printed last ends by then too, give or take a quarter of a second.
 //
-// Stop does not wait: Run returns once everything has stopped. Only the
-// first call counts, and from then on Acquire fails at once with a
-// stopping *UnavailableError.
+// Stop does not wait: Run returns once everything has stopped. From the
+// first call on, Acquire fails at once with a stopping *UnavailableError.
+// A later call with a sooner deadline brings the deadline forward, even
+// in the middle of a stop (when roost itself stops during a recycle, say);
+// one with a later deadline changes nothing.
 func (s *Supervisor) Stop(deadline time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
+		if deadline.Before(s.deadline) {
+			s.deadline = deadline
+			close(s.hurry)
+			s.hurry = make(chan struct{})
+		}
 		return
 	}
 	s.stopping, s.deadline = true, deadline
@@ -176,11 +185,12 @@ func (s *Supervisor) Stop(deadline time.Time) {
 	s.broadcast()
 }
 
-// stopDeadline returns Stop's deadline.
-func (s *Supervisor) stopDeadline() time.Time {
+// stopDeadline returns Stop's deadline and a channel closed when a later
+// Stop brings it forward.
+func (s *Supervisor) stopDeadline() (time.Time, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.deadline
+	return s.deadline, s.hurry
 }
 
 // runSlot starts, watches and restarts the backend of one slot until ctx
@@ -315,9 +325,10 @@ func (s *Supervisor) Unreachable(target *url.URL) {
 // stopBackend stops b gracefully and collects it by Stop's deadline,
 // taking the slot through Stopping to Stopped. ctx has ended.
 func (s *Supervisor) stopBackend(ctx context.Context, sl *slot, b *backend) {
-	deadline := s.stopDeadline()
+	deadline, _ := s.stopDeadline()
 	s.toStopping(sl, b, deadline)
-	how := b.stop(s.cfg.Kind, deadline)
+	how := b.stop(s.cfg.Kind, s.stopDeadline)
+	deadline, _ = s.stopDeadline()
 	s.finish(ctx, b, deadline)
 	s.toStopped(sl, b, how)
 }
@@ -360,6 +371,7 @@ func (s *Supervisor) waitOutput(ctx context.Context, b *backend, t time.Time) bo
 	timer := time.NewTimer(time.Until(t))
 	defer timer.Stop()
 	stop := ctx.Done()
+	var hurry <-chan struct{}
 	for {
 		select {
 		case <-b.outDone:
@@ -367,14 +379,18 @@ func (s *Supervisor) waitOutput(ctx context.Context, b *backend, t time.Time) bo
 		case <-timer.C:
 			return false
 		case <-stop:
-			stop = nil
-			by := s.stopDeadline()
-			if now := time.Now(); by.Before(now) {
-				by = now
-			}
-			if by = by.Add(stopMargin); by.Before(t) {
-				timer.Reset(time.Until(by))
-			}
+		case <-hurry:
+		}
+		// Stop was called, or brought its deadline forward.
+		var by time.Time
+		stop = nil
+		by, hurry = s.stopDeadline()
+		if now := time.Now(); by.Before(now) {
+			by = now
+		}
+		if by = by.Add(stopMargin); by.Before(t) {
+			t = by
+			timer.Reset(time.Until(by))
 		}
 	}
 }

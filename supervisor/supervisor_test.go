@@ -538,10 +538,12 @@ func TestStopDeadline(t *testing.T) {
 		env     []string
 		state   State         // wait for it before Stop
 		timeout time.Duration // from Stop to the deadline
+		first   bool          // an earlier Stop, a minute away, is under way
 	}{
-		{"running, 300 ms", nil, Running, 300 * time.Millisecond},
-		{"running, deadline passed", nil, Running, -time.Second},
-		{"still starting, 300 ms", []string{"FAKE_LISTEN", "no"}, Starting, 300 * time.Millisecond},
+		{"running, 300 ms", nil, Running, 300 * time.Millisecond, false},
+		{"running, deadline passed", nil, Running, -time.Second, false},
+		{"still starting, 300 ms", []string{"FAKE_LISTEN", "no"}, Starting, 300 * time.Millisecond, false},
+		{"brought forward to 300 ms", nil, Running, 300 * time.Millisecond, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -555,6 +557,10 @@ func TestStopDeadline(t *testing.T) {
 				return h.slot(0).State == tt.state && len(strings.Fields(string(data))) == 2
 			})
 			pids := readPids(t, pidFile)
+			if tt.first {
+				h.s.Stop(time.Now().Add(time.Minute))
+				h.waitUntil(20*time.Second, "the first stop under way", func() bool { return h.slot(0).State == Stopping })
+			}
 
 			stopped := time.Now()
 			deadline := stopped.Add(tt.timeout)

@@ -1,0 +1,191 @@
+// Package host is the runtime of `roost run`: it binds the listeners,
+// starts the app's backend through package supervisor, hands every request
+// to package forwarder, watches the app folder for app_offline.htm and
+// web.config changes, recycles the app with no dropped request, and stops
+// everything gracefully within one deadline.
+//
+// It does not parse web.config (package config does), manage processes
+// (package supervisor), decide statuses or pages (package forwarder), or
+// talk to a service manager (package service, which calls Run through a
+// function it is given).
+package host
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/roosthq/roost/config"
+	"github.com/roosthq/roost/forwarder"
+	"github.com/roosthq/roost/supervisor"
+)
+
+// The contracts between the supervisor and the forwarder, which never
+// import each other, are checked here, where the two meet.
+var (
+	_ forwarder.Upstream    = (*supervisor.Supervisor)(nil)
+	_ forwarder.Unavailable = (*supervisor.UnavailableError)(nil)
+)
+
+// Options are the parts of a run that do not come from web.config.
+type Options struct {
+	Listen  []Listen
+	TLSCert string // certificate file for https listeners (PEM)
+	TLSKey  string // its key file (PEM)
+
+	// TLSClientCerts asks https clients for a certificate, which is passed
+	// to the backend in MS-ASPNETCORE-CLIENTCERT. roost does not verify it:
+	// like IIS with "accept client certificates", it leaves that to the app.
+	TLSClientCerts bool
+
+	Logger *zap.Logger
+
+	// Watchdog, when set, is given to every supervisor, so that the
+	// backends' process trees die with roost even when roost is killed.
+	Watchdog *supervisor.Watchdog
+
+	// Ready, when set, is called with the bound addresses once every
+	// listener accepts connections (the backend may still be starting).
+	Ready func(addrs []net.Addr)
+
+	// Output, when set, gives for a configuration the supervisor's Output
+	// hook (see supervisor.Options), such as the stdout log files.
+	Output func(cfg *config.Config) func(pid int, started time.Time) io.WriteCloser
+}
+
+// Server timeouts and limits of the front listeners.
+const (
+	readHeaderTimeout = 10 * time.Second // slow clients may not hold a connection open sending headers
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
+
+// Run serves the app of cfg until ctx ends: it binds the listeners, starts
+// the backend at once and forwards every request to it. When ctx ends it
+// stops within cfg.Process.StopTimeLimit (see stop) and returns nil. A
+// listener that cannot be bound is a *ListenError, unusable options an
+// *OptionError, and then nothing is started.
+func Run(ctx context.Context, cfg *config.Config, opts Options) error {
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	log := opts.Logger
+	tlsConfig, err := opts.loadTLS()
+	if err != nil {
+		return err
+	}
+	listeners, err := bind(opts.Listen)
+	if err != nil {
+		return err
+	}
+
+	ctl := newController(cfg, opts, httpsPort(opts.Listen, listeners))
+	ctl.start()
+	w := newWatcher(cfg.Dir, configName(cfg), log)
+	// The folder is watched until roost begins to stop.
+	watchCtx, stopWatching := context.WithCancel(context.Background())
+	defer stopWatching()
+	var background sync.WaitGroup
+	background.Go(func() { w.run(watchCtx) })
+	background.Go(func() { ctl.run(watchCtx, w) })
+
+	front := serve(listeners, opts, tlsConfig, ctl.handler)
+	if opts.Ready != nil {
+		opts.Ready(front.addrs)
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("stopping", zap.String("reason", "signal"))
+	case err = <-front.failed:
+		log.Error("listener failed; stopping", zap.Error(err))
+	}
+	stop(ctl, front, stopWatching)
+	background.Wait()
+	log.Info("stopped")
+	return err
+}
+
+// stop takes roost down within one deadline, StopTimeLimit from now: a
+// recycle in progress is abandoned at once; requests are still served for
+// shutdownDelay; then the listeners close and requests in flight may
+// finish until half of shutdownTimeLimit is left, which is kept for
+// stopping the backend gracefully; at the deadline what is left is killed.
+func stop(ctl *controller, front *frontEnd, stopWatching func()) {
+	p := ctl.cfg.Load().Process // web.config may have changed since the start
+	stopBy := time.Now().Add(p.StopTimeLimit())
+	drainBy := stopBy.Add(-p.ShutdownTimeLimit / 2)
+	ctl.shutdown(drainBy, stopBy)
+	stopWatching()
+	if d := p.ShutdownDelay; d > 0 {
+		// Keep serving while load balancers notice that roost is leaving.
+		ctl.log.Info("still serving for shutdownDelay", zap.Duration("shutdown_delay", d))
+		t := time.NewTimer(d)
+		<-t.C
+	}
+	front.drain(drainBy, ctl.log)
+	ctl.retireCurrent("roost is stopping")
+}
+
+// frontEnd is the HTTP servers of the listeners.
+type frontEnd struct {
+	servers []*http.Server
+	addrs   []net.Addr
+	failed  chan error // a server that stopped by itself
+	serving sync.WaitGroup
+}
+
+// serve starts an HTTP server on each listener, handing requests to h.
+func serve(listeners []net.Listener, opts Options, tlsConfig *tls.Config, h http.Handler) *frontEnd {
+	fe := &frontEnd{failed: make(chan error, len(listeners))}
+	for i, ln := range listeners {
+		l := opts.Listen[i]
+		srv := &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: readHeaderTimeout,
+			IdleTimeout:       idleTimeout,
+			MaxHeaderBytes:    maxHeaderBytes,
+			ErrorLog:          zap.NewStdLog(opts.Logger.Named("http")),
+		}
+		if l.TLS {
+			srv.TLSConfig = tlsConfig.Clone()
+		}
+		fe.servers = append(fe.servers, srv)
+		fe.addrs = append(fe.addrs, ln.Addr())
+		opts.Logger.Info("listening", zap.String("url", (Listen{Addr: ln.Addr().String(), TLS: l.TLS}).String()))
+		fe.serving.Go(func() {
+			var err error
+			if l.TLS {
+				err = srv.ServeTLS(ln, "", "")
+			} else {
+				err = srv.Serve(ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				fe.failed <- fmt.Errorf("serve %s: %w", l, err)
+			}
+		})
+	}
+	return fe
+}
+
+// drain stops accepting connections and waits until the requests in
+// flight have finished or deadline has come; then it closes every
+// connection left.
+func (fe *frontEnd) drain(deadline time.Time, log *zap.Logger) {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	for _, srv := range fe.servers {
+		if srv.Shutdown(ctx) != nil {
+			log.Warn("requests still in flight at the stop deadline; closing their connections")
+			srv.Close()
+		}
+	}
+	fe.serving.Wait()
+}
