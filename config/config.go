@@ -147,6 +147,14 @@ type Process struct {
 	ConsoleRedirection bool
 }
 
+// StopTimeLimit is how long roost takes at most to stop, from the moment
+// it is asked to: ShutdownDelay of serving as usual, then
+// ShutdownTimeLimit to let requests finish and stop the backend
+// gracefully, after which what is left is killed. A service manager must
+// wait at least this long (plus a margin for roost's own exit) before it
+// kills roost.
+func (p *Process) StopTimeLimit() time.Duration { return p.ShutdownDelay + p.ShutdownTimeLimit }
+
 // EnvVar is one <environmentVariable>.
 type EnvVar struct {
 	Name  string

@@ -1,3 +1,12 @@
+// Package service installs roost as a service of the system's service
+// manager (systemd or System V init on Linux, the Service Control Manager
+// on Windows, launchd on macOS, through kardianos/service) and runs roost
+// under the Windows one.
+//
+// It does not run the app itself: the runtime of `roost run` is package
+// service/host, which the command hands to RunUnderServiceManager as a
+// function, so that this package depends on neither the supervisor, the
+// forwarder nor the file watching.
 package service
 
 import (
@@ -24,19 +33,24 @@ type Spec struct {
 	Dir         string   // absolute app folder: the working directory
 	RunArgs     []string // flags for roost run, after the app
 	// StopTimeout is how long the service manager lets roost stop before
-	// killing it: longer than roost's own graceful stop.
+	// killing it: roost's own stop deadline and a margin.
 	StopTimeout time.Duration
 }
 
-// NewSpec returns the Spec for cfg, filling in defaults. Flags in runArgs
-// must already be valid.
-func NewSpec(cfg *config.Config, name, displayName, description, user string, runArgs []string) (Spec, error) {
+// stopMargin is what a service manager waits beyond roost's own stop
+// deadline (config.Process.StopTimeLimit) before it kills roost: time for
+// roost to exit once its backend is gone.
+const stopMargin = 10 * time.Second
+
+// NewSpec returns s for the app of cfg: Config, Dir and StopTimeout are
+// set, and Name, DisplayName and Description filled with defaults where
+// empty. Flags in s.RunArgs must already be valid.
+func NewSpec(cfg *config.Config, s Spec) (Spec, error) {
 	file, err := filepath.Abs(cfg.File)
 	if err != nil {
 		return Spec{}, err
 	}
-	s := Spec{Name: name, DisplayName: displayName, Description: description, User: user,
-		Config: file, Dir: filepath.Dir(file), RunArgs: runArgs}
+	s.Config, s.Dir = file, filepath.Dir(file)
 	if s.Name == "" {
 		s.Name = DefaultName(s.Dir)
 	}
@@ -49,10 +63,7 @@ func NewSpec(cfg *config.Config, name, displayName, description, user string, ru
 	if s.Description == "" {
 		s.Description = "roost hosting the app of " + file
 	}
-	// roost's own stop: shutdownDelay, then draining requests and stopping
-	// the backend, each within shutdownTimeLimit; plus a margin.
-	p := cfg.Process
-	s.StopTimeout = p.ShutdownDelay + 2*p.ShutdownTimeLimit + 15*time.Second
+	s.StopTimeout = cfg.Process.StopTimeLimit() + stopMargin
 	return s, nil
 }
 

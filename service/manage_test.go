@@ -39,27 +39,27 @@ func testConfig(t *testing.T) *config.Config {
 
 func TestNewSpec(t *testing.T) {
 	cfg := testConfig(t)
-	s, err := NewSpec(cfg, "", "", "", "", []string{"--listen", ":80"})
+	s, err := NewSpec(cfg, Spec{RunArgs: []string{"--listen", ":80"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Name != "roost-shop-app" || s.DisplayName != "roost: shop app" || !strings.Contains(s.Description, cfg.File) {
 		t.Errorf("defaults: %+v", s)
 	}
-	if s.StopTimeout != 37*time.Second {
-		t.Errorf("StopTimeout = %v, want shutdownDelay + 2 x shutdownTimeLimit + 15 s", s.StopTimeout)
+	if s.StopTimeout != 22*time.Second {
+		t.Errorf("StopTimeout = %v, want shutdownDelay + shutdownTimeLimit + 10 s", s.StopTimeout)
 	}
 	if got := strings.Join(s.args(), " "); got != "run "+cfg.File+" --listen :80" {
 		t.Errorf("args = %q", got)
 	}
-	if _, err := NewSpec(cfg, "bad name", "", "", "", nil); err == nil || !strings.Contains(err.Error(), `"bad-name"`) {
+	if _, err := NewSpec(cfg, Spec{Name: "bad name"}); err == nil || !strings.Contains(err.Error(), `"bad-name"`) {
 		t.Errorf("a bad --name: %v, want an error suggesting bad-name", err)
 	}
 }
 
 func TestSystemdUnit(t *testing.T) {
 	cfg := testConfig(t)
-	s, err := NewSpec(cfg, "roost-shop", "", "", "www-data", []string{"--listen", "127.0.0.1:8080", "--log-format", "json"})
+	s, err := NewSpec(cfg, Spec{Name: "roost-shop", User: "www-data", RunArgs: []string{"--listen", "127.0.0.1:8080", "--log-format", "json"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestSystemdUnit(t *testing.T) {
 		"RestartSec=2\n",
 		"KillMode=mixed\n",
 		"KillSignal=SIGTERM\n",
-		"TimeoutStopSec=37\n",
+		"TimeoutStopSec=22\n",
 		"[Install]\nWantedBy=multi-user.target\n",
 	} {
 		if !strings.Contains(unit, want) {
@@ -106,7 +106,7 @@ func TestSystemdQuote(t *testing.T) {
 
 func TestSysvScript(t *testing.T) {
 	cfg := testConfig(t)
-	s, err := NewSpec(cfg, "roost-shop", "", "", "", []string{"--listen", ":80"})
+	s, err := NewSpec(cfg, Spec{Name: "roost-shop", RunArgs: []string{"--listen", ":80"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestSysvScript(t *testing.T) {
 		"cd '" + cfg.Dir + "' || exit 1\n",
 		"'/usr/local/bin/roost' 'run' '" + cfg.File + "' '--listen' ':80' >>\"$log_file\" 2>&1 &\n",
 		`wait "$child" && exit 0`,
-		`while is_running && [ "$i" -lt 37 ]; do`,
+		`while is_running && [ "$i" -lt 22 ]; do`,
 		`if is_running; then echo "Running"; else echo "Stopped"; fi`,
 	} {
 		if !strings.Contains(script, want) {

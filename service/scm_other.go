@@ -2,11 +2,14 @@
 
 package service
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // RunUnderServiceManager reports handled=false: on Unix, systemd, System V
 // init and launchd run roost as an ordinary process, which stops on
 // SIGTERM like a console run.
-func RunUnderServiceManager(dir string, run func(ctx context.Context) error) (handled bool, err error) {
+func RunUnderServiceManager(dir string, stopWait time.Duration, run func(ctx context.Context) error) (handled bool, err error) {
 	return false, nil
 }

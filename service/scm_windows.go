@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"os"
+	"time"
 
 	"golang.org/x/sys/windows/svc"
 )
@@ -11,10 +12,11 @@ import (
 // Control Manager started this process, and reports handled=false
 // otherwise (a console run, which the caller runs itself). The working
 // directory becomes dir, since services start in system32. A stop or
-// shutdown request from the SCM cancels run's context; when run returns by
-// itself with an error, the service stops with exit code 1, so that the
-// recovery actions set at install restart it.
-func RunUnderServiceManager(dir string, run func(ctx context.Context) error) (handled bool, err error) {
+// shutdown request from the SCM cancels run's context, and roost tells the
+// SCM it needs up to stopWait (its stop deadline and a margin) to stop;
+// when run returns by itself with an error, the service stops with exit
+// code 1, so that the recovery actions set at install restart it.
+func RunUnderServiceManager(dir string, stopWait time.Duration, run func(ctx context.Context) error) (handled bool, err error) {
 	isService, err := svc.IsWindowsService()
 	if err != nil || !isService {
 		return false, err
@@ -22,7 +24,7 @@ func RunUnderServiceManager(dir string, run func(ctx context.Context) error) (ha
 	if err := os.Chdir(dir); err != nil {
 		return true, err
 	}
-	h := &scmHandler{run: run}
+	h := &scmHandler{run: run, stopWait: stopWait + stopMargin}
 	// The name is ignored for a service that runs in its own process.
 	if err := svc.Run("roost", h); err != nil {
 		return true, err
@@ -31,8 +33,9 @@ func RunUnderServiceManager(dir string, run func(ctx context.Context) error) (ha
 }
 
 type scmHandler struct {
-	run func(ctx context.Context) error
-	err error
+	run      func(ctx context.Context) error
+	stopWait time.Duration
+	err      error
 }
 
 func (h *scmHandler) Execute(_ []string, requests <-chan svc.ChangeRequest, status chan<- svc.Status) (bool, uint32) {
@@ -49,7 +52,7 @@ func (h *scmHandler) Execute(_ []string, requests <-chan svc.ChangeRequest, stat
 			case svc.Interrogate:
 				status <- req.CurrentStatus
 			case svc.Stop, svc.Shutdown:
-				status <- svc.Status{State: svc.StopPending}
+				status <- svc.Status{State: svc.StopPending, WaitHint: uint32(h.stopWait / time.Millisecond)}
 				cancel()
 				h.err = <-done
 				return false, exitCode(h.err)

@@ -2,6 +2,7 @@ package test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -20,32 +21,59 @@ func goList(t *testing.T, args ...string) []string {
 	return strings.Fields(string(out))
 }
 
-// TestImportBoundaries enforces DESIGN.md's layering: config imports no
-// roost package, and supervisor and forwarder never import each other.
+// layers is DESIGN.md's layering, package by package: the roost packages
+// each may depend on (directly or not), and the third-party modules it
+// must not reach. Every package of the module is listed, and every listed
+// package must exist.
+var layers = map[string]struct {
+	may    []string // roost packages, relative to the module
+	mayNot []string // third-party module paths
+}{
+	"config":     {nil, []string{kardianos, fsnotify}},
+	"logs":       {[]string{"config"}, []string{kardianos}},
+	"supervisor": {[]string{"config"}, []string{kardianos, fsnotify}},
+	"forwarder":  {[]string{"config"}, []string{kardianos, fsnotify}},
+	// The runtime of roost run knows no service manager.
+	"service/host": {[]string{"config", "supervisor", "forwarder"}, []string{kardianos}},
+	// The package that imports kardianos reaches neither the supervisor,
+	// the forwarder nor fsnotify: it runs the runtime through a func.
+	"service":   {[]string{"config"}, []string{fsnotify}},
+	"cmd/roost": {[]string{"config", "logs", "supervisor", "forwarder", "service", "service/host"}, nil},
+	// Tests and the programs they run depend on no roost package; the
+	// supervisor's and the end-to-end tests share the fake backend.
+	"test":               {nil, nil},
+	"test/fakebackend":   {nil, []string{kardianos, fsnotify}},
+	"test/apps/hello":    {nil, []string{kardianos, fsnotify}},
+	"test/bench/backend": {nil, []string{kardianos, fsnotify}},
+}
+
+const (
+	kardianos = "github.com/kardianos/service"
+	fsnotify  = "github.com/fsnotify/fsnotify"
+)
+
+// TestImportBoundaries enforces layers with go list -deps.
 func TestImportBoundaries(t *testing.T) {
-	forbidden := map[string][]string{
-		"config":     {module + "/"},
-		"supervisor": {module + "/forwarder", module + "/service", module + "/cmd"},
-		"forwarder":  {module + "/supervisor", module + "/service", module + "/cmd"},
-		"logs":       {module + "/supervisor", module + "/forwarder", module + "/service", module + "/cmd"},
-	}
 	existing := make(map[string]bool)
 	for _, p := range goList(t, "./...") {
-		existing[p] = true
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, module), "/")
+		existing[rel] = true
+		if _, ok := layers[rel]; !ok {
+			t.Errorf("package %s is not in the layering table: add it to layers, with what it may depend on", p)
+		}
 	}
-	for pkg, bans := range forbidden {
-		path := module + "/" + pkg
-		if !existing[path] {
-			continue // not written yet
+	for pkg, rule := range layers {
+		if !existing[pkg] {
+			t.Errorf("package %s is in the layering table but does not exist", pkg)
+			continue
 		}
 		for _, dep := range goList(t, "-deps", "./"+pkg) {
-			if dep == path {
-				continue
-			}
-			for _, ban := range bans {
-				if strings.HasPrefix(dep, ban) || dep == strings.TrimSuffix(ban, "/") {
-					t.Errorf("%s imports %s", pkg, dep)
-				}
+			rel, ours := strings.CutPrefix(dep, module+"/")
+			switch {
+			case ours && rel != pkg && !slices.Contains(rule.may, rel):
+				t.Errorf("%s depends on %s, which the layering does not allow", pkg, rel)
+			case !ours && slices.ContainsFunc(rule.mayNot, func(m string) bool { return dep == m || strings.HasPrefix(dep, m+"/") }):
+				t.Errorf("%s depends on %s, which the layering does not allow", pkg, dep)
 			}
 		}
 	}

@@ -31,17 +31,9 @@ type checkReport struct {
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", "[--json] [APP]", stderr)
 	asJSON := fs.Bool("json", false, "print the result as JSON on stdout")
-	positional, err := parseFlags(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(positional) > 1 {
-		fmt.Fprintf(stderr, "roost check: want at most one APP, got %d\n", len(positional))
-		return exitUsage
-	}
-	app := "."
-	if len(positional) == 1 {
-		app = positional[0]
+	app, code, ok := parseApp(fs, args, stderr)
+	if !ok {
+		return code
 	}
 
 	path, err := config.FindFile(app)

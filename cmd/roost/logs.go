@@ -18,21 +18,13 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("logs", "[-f] [-n N] [APP]", stderr)
 	follow := fs.Bool("f", false, "follow: keep printing new lines, across rotation and restarts, until Ctrl+C")
 	lines := fs.Int("n", 10, "print the last `N` lines the newest process wrote")
-	positional, err := parseFlags(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(positional) > 1 {
-		fmt.Fprintf(stderr, "roost logs: want at most one APP, got %d\n", len(positional))
-		return exitUsage
+	app, code, ok := parseApp(fs, args, stderr)
+	if !ok {
+		return code
 	}
 	if *lines < 0 {
 		fmt.Fprintf(stderr, "roost logs: -n %d: want 0 or more lines\n", *lines)
 		return exitUsage
-	}
-	app := "."
-	if len(positional) == 1 {
-		app = positional[0]
 	}
 
 	cfg, ok := loadApp("logs", app, "", stderr)
@@ -46,7 +38,7 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err = logs.Tail(ctx, cfg.Stdout.Path, stdout, logs.TailOptions{Lines: *lines, Follow: *follow, Notes: stderr})
+	err := logs.Tail(ctx, cfg.Stdout.Path, stdout, logs.TailOptions{Lines: *lines, Follow: *follow, Notes: stderr})
 	switch {
 	case errors.Is(err, logs.ErrNoFiles):
 		fmt.Fprintf(stderr, "roost logs: no stdout log file yet (%s_*.log); roost writes one when it starts the app\n", cfg.Stdout.Path)

@@ -124,6 +124,24 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseApp parses args with fs (see parseFlags) and returns the one APP
+// they name, "." when none. On an error it has said what is wrong on
+// stderr, and returns the exit code.
+func parseApp(fs *flag.FlagSet, args []string, stderr io.Writer) (app string, code int, ok bool) {
+	positional, err := parseFlags(fs, args)
+	if err != nil {
+		return "", flagExit(err), false
+	}
+	switch len(positional) {
+	case 0:
+		return ".", exitOK, true
+	case 1:
+		return positional[0], exitOK, true
+	}
+	fmt.Fprintf(stderr, "%s: want at most one APP, got %d\n", fs.Name(), len(positional))
+	return "", exitUsage, false
+}
+
 // flagExit maps a flag parsing error to an exit code: -h is not an error.
 func flagExit(err error) int {
 	if errors.Is(err, flag.ErrHelp) {

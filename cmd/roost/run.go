@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"github.com/roosthq/roost/config"
 	"github.com/roosthq/roost/logs"
 	"github.com/roosthq/roost/service"
+	"github.com/roosthq/roost/service/host"
+	"github.com/roosthq/roost/supervisor"
 )
 
 // listenFlag collects repeated --listen values.
@@ -24,104 +27,97 @@ type listenFlag []string
 func (l *listenFlag) String() string     { return strings.Join(*l, ", ") }
 func (l *listenFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-// runFlags are roost run's flags, checked.
-type runFlags struct {
-	app            string
-	listen         []service.Listen
+// runFlagValues are roost run's flags as given.
+type runFlagValues struct {
+	listen         listenFlag
 	tlsCert        string
 	tlsKey         string
 	tlsClientCerts bool
+	logLevel       string
+	logFormat      string
 	logFile        string
-	log            logs.Options // Output is left for the caller
 }
 
-// parseRunFlags parses and checks roost run's arguments. Errors have been
-// reported on stderr; the int is the exit code to return.
-func parseRunFlags(args []string, stderr io.Writer) (runFlags, int, bool) {
-	fs := newFlagSet("run", "[flags] [APP]", stderr)
-	var listen listenFlag
-	fs.Var(&listen, "listen", "address to serve on: host:port, http://host:port or https://host:port; repeatable (default :$PORT if PORT is set, else :8080)")
-	tlsCert := fs.String("tls-cert", "", "certificate file (PEM) for https listeners")
-	tlsKey := fs.String("tls-key", "", "private key file (PEM) for https listeners")
-	tlsClientCerts := fs.Bool("tls-client-certs", false, "ask https clients for a certificate and pass it to the app in MS-ASPNETCORE-CLIENTCERT (not verified by roost)")
-	logLevel := fs.String("log-level", "info", "roost's log level: "+strings.Join(logs.Levels, ", "))
-	logFormat := fs.String("log-format", "console", "roost's log format: "+strings.Join(logs.Formats, ", "))
-	logFile := fs.String("log-file", "", "also append roost's log to this file (for services, which have no console)")
-	positional, err := parseFlags(fs, args)
-	if err != nil {
-		return runFlags{}, flagExit(err), false
+// newRunFlagSet returns roost run's flag set, which reports flag errors
+// and -h to out, and the values it fills.
+func newRunFlagSet(out io.Writer) (*flag.FlagSet, *runFlagValues) {
+	fs := newFlagSet("run", "[flags] [APP]", out)
+	v := &runFlagValues{}
+	fs.Var(&v.listen, "listen", "address to serve on: host:port, http://host:port or https://host:port; repeatable (default :$PORT if PORT is set, else :8080)")
+	fs.StringVar(&v.tlsCert, "tls-cert", "", "certificate file (PEM) for https listeners")
+	fs.StringVar(&v.tlsKey, "tls-key", "", "private key file (PEM) for https listeners")
+	fs.BoolVar(&v.tlsClientCerts, "tls-client-certs", false, "ask https clients for a certificate and pass it to the app in MS-ASPNETCORE-CLIENTCERT (not verified by roost)")
+	fs.StringVar(&v.logLevel, "log-level", "info", "roost's log level: "+strings.Join(logs.Levels, ", "))
+	fs.StringVar(&v.logFormat, "log-format", "console", "roost's log format: "+strings.Join(logs.Formats, ", "))
+	fs.StringVar(&v.logFile, "log-file", "", "also append roost's log to this file (for services, which have no console)")
+	return fs, v
+}
+
+// runFlags are roost run's flags, checked.
+type runFlags struct {
+	opts    host.Options // Logger, Watchdog and Output are left for the caller
+	log     logs.Options // Output is left for the caller
+	logFile string
+}
+
+// check checks the values and turns them into runFlags. The logger is
+// built later, after web.config, which may name a debug file.
+func (v *runFlagValues) check() (runFlags, error) {
+	f := runFlags{
+		opts:    host.Options{TLSCert: v.tlsCert, TLSKey: v.tlsKey, TLSClientCerts: v.tlsClientCerts},
+		log:     logs.Options{Format: v.logFormat, Level: v.logLevel},
+		logFile: v.logFile,
 	}
-	if len(positional) > 1 {
-		fmt.Fprintf(stderr, "roost run: want at most one APP, got %d\n", len(positional))
-		return runFlags{}, exitUsage, false
-	}
-	f := runFlags{app: ".", tlsCert: *tlsCert, tlsKey: *tlsKey, tlsClientCerts: *tlsClientCerts, logFile: *logFile,
-		log: logs.Options{Format: *logFormat, Level: *logLevel}}
-	if len(positional) == 1 {
-		f.app = positional[0]
-	}
-	// The flags are checked before web.config; the logger is built after
-	// it, which may name a debug file.
 	if err := f.log.Check(); err != nil {
-		fmt.Fprintf(stderr, "roost run: %v\n", err)
-		return runFlags{}, exitUsage, false
+		return runFlags{}, err
 	}
-	for _, v := range listen {
-		l, err := service.ParseListen(v)
+	for _, s := range v.listen {
+		l, err := host.ParseListen(s)
 		if err != nil {
-			fmt.Fprintf(stderr, "roost run: %v\n", err)
-			return runFlags{}, exitUsage, false
+			return runFlags{}, err
 		}
-		if l.TLS && (f.tlsCert == "" || f.tlsKey == "") {
-			fmt.Fprintf(stderr, "roost run: https listener %s needs --tls-cert and --tls-key\n", l)
-			return runFlags{}, exitUsage, false
-		}
-		f.listen = append(f.listen, l)
+		f.opts.Listen = append(f.opts.Listen, l)
 	}
-	if len(f.listen) == 0 {
-		f.listen = []service.Listen{service.DefaultListen(os.Getenv)}
+	if len(f.opts.Listen) == 0 {
+		f.opts.Listen = []host.Listen{host.DefaultListen(os.Getenv)}
 	}
-	return f, exitOK, true
+	if err := f.opts.Check(); err != nil {
+		return runFlags{}, err
+	}
+	return f, nil
 }
 
 // checkRunArgs checks the flags `roost service install` passes to roost
 // run, which supplies the app itself.
 func checkRunArgs(args []string) error {
-	var stderr strings.Builder
-	f, _, ok := parseRunFlags(args, &stderr)
+	fs, v := newRunFlagSet(io.Discard)
+	positional, err := parseFlags(fs, args)
 	switch {
-	case !ok:
-		return errors.New(strings.TrimSpace(strings.TrimPrefix(stderr.String(), "roost run: ")))
-	case f.app != ".":
-		return fmt.Errorf("unexpected argument %q: the app is given before --", f.app)
+	case err != nil:
+		return err
+	case len(positional) > 0:
+		return fmt.Errorf("unexpected argument %q: the app is given before --", positional[0])
 	}
-	return nil
+	_, err = v.check()
+	return err
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	f, code, ok := parseRunFlags(args, stderr)
+	fs, v := newRunFlagSet(stderr)
+	app, code, ok := parseApp(fs, args, stderr)
 	if !ok {
 		return code
 	}
-	app := f.app
-	logOpts := f.log
-	logOpts.Output = stderr
-	if f.logFile != "" {
-		file, err := os.OpenFile(f.logFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
-			fmt.Fprintf(stderr, "roost run: --log-file: %v\n", err)
-			return exitUsage
-		}
-		defer file.Close()
-		logOpts.Output = io.MultiWriter(stderr, file)
+	f, err := v.check()
+	if err != nil {
+		fmt.Fprintf(stderr, "roost run: %v\n", err)
+		return exitUsage
 	}
-
 	cfg, ok := loadApp("run", app, "; nothing was started", stderr)
 	if !ok {
 		return exitUsage
 	}
-	logOpts.Debug = cfg.Debug
-	log, closeLog, err := logs.New(logOpts)
+	log, closeLog, err := openLog(f, cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "roost run: %v\n", err)
 		return exitUsage
@@ -133,22 +129,68 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	log.Info("starting", zap.String("config", cfg.File), zap.String("element", cfg.Kind.String()),
 		zap.String("version", buildVersion()))
 
-	opts := service.Options{
-		Listen: f.listen, TLSCert: f.tlsCert, TLSKey: f.tlsKey, TLSClientCerts: f.tlsClientCerts, Logger: log,
-		Output: func(cfg *config.Config) func(int, time.Time) io.WriteCloser { return logs.StdoutSink(cfg.Stdout, log) },
+	wd, err := supervisor.StartWatchdog()
+	if err != nil {
+		log.Warn("no watchdog; if roost is killed, the backend's children may outlive it", zap.Error(err))
 	}
-	serve := func(ctx context.Context) error { return service.Run(ctx, cfg, opts) }
-	// Under the Windows service manager, its stop request ends the run;
-	// everywhere else (systemd, init scripts, launchd, a console), SIGINT
-	// or SIGTERM do.
-	handled, err := service.RunUnderServiceManager(cfg.Dir, serve)
-	if !handled {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		err = serve(ctx)
+	defer func() {
+		if err := wd.Close(); err != nil {
+			log.Warn("watchdog did not stop cleanly", zap.Error(err))
+		}
+	}()
+	opts := f.opts
+	opts.Logger, opts.Watchdog = log, wd
+	opts.Output = func(cfg *config.Config) func(int, time.Time) io.WriteCloser { return logs.StdoutSink(cfg.Stdout, log) }
+	return runExit(serve(cfg, opts), log, stderr)
+}
+
+// openLog builds roost's logger for the flags and cfg's debug settings,
+// writing to stderr and to --log-file when given. The closer closes both.
+func openLog(f runFlags, cfg *config.Config, stderr io.Writer) (*zap.Logger, func(), error) {
+	logOpts := f.log
+	logOpts.Output = stderr
+	logOpts.Debug = cfg.Debug
+	var file *os.File
+	if f.logFile != "" {
+		var err error
+		if file, err = os.OpenFile(f.logFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err != nil {
+			return nil, nil, fmt.Errorf("--log-file: %w", err)
+		}
+		logOpts.Output = io.MultiWriter(stderr, file)
 	}
-	var listenErr *service.ListenError
-	var optionErr *service.OptionError
+	log, closeLog, err := logs.New(logOpts)
+	if err != nil {
+		if file != nil {
+			file.Close()
+		}
+		return nil, nil, err
+	}
+	return log, func() {
+		closeLog()
+		if file != nil {
+			file.Close()
+		}
+	}, nil
+}
+
+// serve runs the app until it is stopped: under the Windows service
+// manager, by its stop request; everywhere else (systemd, init scripts,
+// launchd, a console), by SIGINT or SIGTERM.
+func serve(cfg *config.Config, opts host.Options) error {
+	run := func(ctx context.Context) error { return host.Run(ctx, cfg, opts) }
+	handled, err := service.RunUnderServiceManager(cfg.Dir, cfg.Process.StopTimeLimit(), run)
+	if handled {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx)
+}
+
+// runExit maps the run's result to an exit code, saying what went wrong.
+func runExit(err error, log *zap.Logger, stderr io.Writer) int {
+	var listenErr *host.ListenError
+	var optionErr *host.OptionError
 	switch {
 	case err == nil:
 		return exitOK

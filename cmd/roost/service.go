@@ -35,17 +35,9 @@ func runService(args []string, stdout, stderr io.Writer) int {
 	displayName := fs.String("display-name", "", "name shown by the service manager (install)")
 	description := fs.String("description", "", "description (install)")
 	user := fs.String("user", "", "account the service runs as (install; default: the service manager's)")
-	positional, err := parseFlags(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(positional) > 1 {
-		fmt.Fprintf(stderr, "roost service %s: want at most one APP, got %d\n", action, len(positional))
-		return exitUsage
-	}
-	app := "."
-	if len(positional) == 1 {
-		app = positional[0]
+	app, code, ok := parseApp(fs, args, stderr)
+	if !ok {
+		return code
 	}
 	if action != "install" && len(runArgs) > 0 {
 		fmt.Fprintf(stderr, "roost service %s: run flags after -- are for install only\n", action)
@@ -64,7 +56,8 @@ func runService(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		var err error
-		if spec, err = service.NewSpec(cfg, *name, *displayName, *description, *user, runArgs); err != nil {
+		spec = service.Spec{Name: *name, DisplayName: *displayName, Description: *description, User: *user, RunArgs: runArgs}
+		if spec, err = service.NewSpec(cfg, spec); err != nil {
 			fmt.Fprintf(stderr, "roost service install: %v\n", err)
 			return exitUsage
 		}
