@@ -36,7 +36,7 @@ func (p *Process) LookPath() (string, error) {
 		}
 		return "", fmt.Errorf("processPath %q: no such file (tried %s)", quoted(p.Path), strings.Join(tried, ", "))
 	}
-	for _, cand := range exeCandidates(filepath.Join(p.Dir, path)) {
+	for _, cand := range exeCandidates(resolveIn(p.Dir, path)) {
 		if err := checkExecutable(cand); err == nil {
 			return cand, nil
 		} else if !errors.Is(err, fs.ErrNotExist) {
@@ -68,4 +68,18 @@ func checkExecutable(path string) error {
 		return fmt.Errorf("%s is not executable (chmod +x it, or run it through its interpreter)", path)
 	}
 	return nil
+}
+
+// resolveIn resolves path against the folder dir, as Windows and ANCM do:
+// an absolute path stays as it is (cleaned); on Windows, a path rooted
+// without a drive (\logs\stdout) is on dir's drive (or share); any other
+// path is under dir.
+func resolveIn(dir, path string) string {
+	if filepath.IsAbs(path) {
+		return filepath.Clean(path)
+	}
+	if rooted, ok := onDriveOf(dir, path); ok {
+		return rooted
+	}
+	return filepath.Join(dir, path)
 }

@@ -45,3 +45,6 @@ func exeCandidates(p string) []string {
 }
 
 func isExecutable(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o111 != 0 }
+
+// onDriveOf reports false: a path that starts with / is absolute here.
+func onDriveOf(dir, path string) (string, bool) { return "", false }

@@ -4,6 +4,7 @@ package config
 
 import (
 	"io/fs"
+	"os"
 	"path/filepath"
 )
 
@@ -27,3 +28,13 @@ func exeCandidates(p string) []string {
 func isForeignPath(string) bool { return false }
 
 func isExecutable(fs.FileInfo) bool { return true }
+
+// onDriveOf resolves a path rooted without a drive (\logs\stdout) on the
+// drive, or share, of dir: C:\logs\stdout for an app in C:\sites\shop. It
+// reports false for any other path.
+func onDriveOf(dir, path string) (string, bool) {
+	if path == "" || !os.IsPathSeparator(path[0]) || filepath.VolumeName(path) != "" {
+		return "", false
+	}
+	return filepath.Join(filepath.VolumeName(dir)+`\`, path), true
+}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,13 +45,8 @@ func (p *parser) path(v string, line int, attr string) (path string, ok bool) {
 	return path, true
 }
 
-// abs resolves path against the app folder.
-func (p *parser) abs(path string) string {
-	if filepath.IsAbs(path) {
-		return filepath.Clean(path)
-	}
-	return filepath.Join(p.opts.Dir, path)
-}
+// abs resolves path against the app folder (see resolveIn).
+func (p *parser) abs(path string) string { return resolveIn(p.opts.Dir, path) }
 
 // found collects what the walk finds before it is applied in a fixed order.
 type found struct {
