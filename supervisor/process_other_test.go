@@ -3,11 +3,10 @@
 package supervisor
 
 import (
-	"errors"
-	"os"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/roosthq/roost/test/testenv"
 )
 
 // waitGone waits until pid no longer exists.
@@ -17,8 +16,11 @@ func waitGone(t *testing.T, pid int, timeout time.Duration) {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		p, err := os.FindProcess(pid)
-		if err != nil || errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone) {
+		alive, err := testenv.ProcessAlive(pid)
+		if err != nil {
+			t.Fatalf("is process %d alive: %v", pid, err)
+		}
+		if !alive {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -12,6 +12,7 @@ const module = "github.com/roosthq/roost"
 // goList runs go list in the repository and returns its output lines.
 func goList(t *testing.T, args ...string) []string {
 	t.Helper()
+	needGo(t)
 	cmd := exec.Command("go", append([]string{"list"}, args...)...)
 	cmd.Dir = repoRoot
 	out, err := cmd.Output()
@@ -43,6 +44,7 @@ var layers = map[string]struct {
 	// supervisor's and the end-to-end tests share the fake backend.
 	"test":               {nil, nil},
 	"test/fakebackend":   {nil, []string{kardianos, fsnotify}},
+	"test/testenv":       {nil, []string{kardianos, fsnotify}},
 	"test/apps/hello":    {nil, []string{kardianos, fsnotify}},
 	"test/bench/backend": {nil, []string{kardianos, fsnotify}},
 }

@@ -1,4 +1,6 @@
-package test
+//go:build windows
+
+package testenv
 
 import (
 	"errors"
@@ -10,11 +12,11 @@ import (
 // that has not ended (STILL_ACTIVE).
 const stillActive = 259
 
-// processAlive reports whether process pid is running. OpenProcess fails
+// ProcessAlive reports whether process pid is running. OpenProcess fails
 // with ERROR_INVALID_PARAMETER once no process has that id, and with
 // ERROR_ACCESS_DENIED for one that runs under another account. A process
 // that exited with code 259 is taken for running; the fake never does.
-func processAlive(pid int) (bool, error) {
+func ProcessAlive(pid int) (bool, error) {
 	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
 	switch {
 	case errors.Is(err, windows.ERROR_INVALID_PARAMETER):
