@@ -24,7 +24,9 @@ type processTree struct {
 	pgid int
 }
 
-func newProcessTree(p *os.Process) (*processTree, error) {
+// newProcessTree returns the group that setProcAttrs made the process
+// lead. The watchdog plays no part in it on Unix.
+func newProcessTree(p *os.Process, _ *Watchdog) (*processTree, error) {
 	return &processTree{pgid: p.Pid}, nil
 }
 

@@ -12,9 +12,13 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// setProcAttrs starts the backend in a new process group, so CTRL_BREAK can
-// be sent to it alone, and passes the command line as written in
-// web.config: Windows programs split their own command line.
+// setProcAttrs starts the backend with a console of its own, without a
+// window (so that a Ctrl+C at roost's console reaches roost alone, and so
+// that roost can ask the app to stop with CTRL_C whether it runs in a
+// console or under the service manager, where it has none), suspended
+// until newProcessTree has put it in its job object, and with the command
+// line as written in web.config: Windows programs split their own command
+// line.
 //
 // A .cmd or .bat processPath runs through cmd.exe, which interprets
 // & | < > ^ % and ( ) in its command line. A %VAR% in web.config may bring
@@ -42,7 +46,7 @@ func setProcAttrs(cmd *exec.Cmd, commandLine string) error {
 		line += " " + commandLine
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		CreationFlags: windows.CREATE_NEW_PROCESS_GROUP,
+		CreationFlags: windows.CREATE_NO_WINDOW | windows.CREATE_SUSPENDED,
 		CmdLine:       line,
 	}
 	return nil
@@ -52,14 +56,14 @@ func setProcAttrs(cmd *exec.Cmd, commandLine string) error {
 // The job kills them all when its last handle closes, so no process
 // outlives roost, even when roost itself is killed.
 type processTree struct {
-	pid int
-	job windows.Handle
+	pid      int
+	job      windows.Handle
+	watchdog *Watchdog // sends CTRL_C; nil: none can be sent
 }
 
-// newProcessTree puts the started process in a new job object. A child it
-// spawns before this returns stays outside the job (the process is not
-// created suspended).
-func newProcessTree(p *os.Process) (*processTree, error) {
+// newProcessTree puts the started process, still suspended, in a new job
+// object, and then lets it run: every process it starts is in the job too.
+func newProcessTree(p *os.Process, wd *Watchdog) (*processTree, error) {
 	job, err := windows.CreateJobObject(nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("create job object: %w", err)
@@ -74,7 +78,7 @@ func newProcessTree(p *os.Process) (*processTree, error) {
 		windows.CloseHandle(job)
 		return nil, fmt.Errorf("set job object limits: %w", err)
 	}
-	h, err := windows.OpenProcess(windows.PROCESS_SET_QUOTA|windows.PROCESS_TERMINATE, false, uint32(p.Pid))
+	h, err := windows.OpenProcess(windows.PROCESS_SET_QUOTA|windows.PROCESS_TERMINATE|windows.PROCESS_SUSPEND_RESUME, false, uint32(p.Pid))
 	if err != nil {
 		windows.CloseHandle(job)
 		return nil, fmt.Errorf("open process %d: %w", p.Pid, err)
@@ -84,13 +88,20 @@ func newProcessTree(p *os.Process) (*processTree, error) {
 		windows.CloseHandle(job)
 		return nil, fmt.Errorf("assign process %d to job object: %w", p.Pid, err)
 	}
-	return &processTree{pid: p.Pid, job: job}, nil
+	if status, _, _ := procNtResumeProcess.Call(uintptr(h)); status != 0 {
+		windows.CloseHandle(job)
+		return nil, fmt.Errorf("resume process %d: %w", p.Pid, windows.NTStatus(status))
+	}
+	return &processTree{pid: p.Pid, job: job, watchdog: wd}, nil
 }
 
-// interrupt sends CTRL_BREAK to the backend's process group, which .NET,
-// Node and Python treat as a request to stop.
+var procNtResumeProcess = windows.NewLazySystemDLL("ntdll.dll").NewProc("NtResumeProcess")
+
+// interrupt sends CTRL_C to the backend's console, as a Ctrl+C typed there
+// would, which .NET, Node, Python and Go programs take as a request to
+// stop; the watchdog sends it (see Watchdog.interruptConsole).
 func (t *processTree) interrupt() error {
-	return windows.GenerateConsoleCtrlEvent(windows.CTRL_BREAK_EVENT, uint32(t.pid))
+	return t.watchdog.interruptConsole(t.pid)
 }
 
 // kill terminates every process in the job.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
@@ -30,7 +31,7 @@ func TestJobObjectKillsTree(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	tree, err := newProcessTree(cmd.Process)
+	tree, err := newProcessTree(cmd.Process, nil)
 	if err != nil {
 		cmd.Process.Kill()
 		t.Fatal(err)
@@ -47,6 +48,13 @@ func TestJobObjectKillsTree(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // another process's progress has no event here
 	}
 	pids := readPids(t, pidFile)
+	// The backend was created suspended and put in the job before it ran:
+	// the child it starts at once is in the job too.
+	for _, pid := range pids {
+		if !inJob(t, tree.job, pid) {
+			t.Errorf("process %d is not in the job object", pid)
+		}
+	}
 	if err := tree.kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +70,23 @@ func TestJobObjectKillsTree(t *testing.T) {
 			t.Errorf("process %d outlived the job", pid)
 		}
 	}
+}
+
+var procIsProcessInJob = windows.NewLazySystemDLL("kernel32.dll").NewProc("IsProcessInJob")
+
+// inJob reports whether process pid is in job.
+func inJob(t *testing.T, job windows.Handle, pid int) bool {
+	t.Helper()
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_INFORMATION, false, uint32(pid))
+	if err != nil {
+		t.Fatalf("open process %d: %v", pid, err)
+	}
+	defer windows.CloseHandle(h)
+	var in int32
+	if ok, _, err := procIsProcessInJob.Call(uintptr(h), uintptr(job), uintptr(unsafe.Pointer(&in))); ok == 0 {
+		t.Fatalf("IsProcessInJob(%d): %v", pid, err)
+	}
+	return in != 0
 }
 
 func TestBatchFileArgumentsAreChecked(t *testing.T) {

@@ -51,7 +51,7 @@ func (s *Supervisor) startBackend(log *zap.Logger) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.launch(s.cfg.ConsoleRedirection); err != nil {
+	if err := b.launch(s.cfg.ConsoleRedirection, s.watchdog); err != nil {
 		return nil, err
 	}
 	b.log = log.With(zap.Int("pid", b.pid), zap.Int("port", b.port))
@@ -99,8 +99,8 @@ func (s *Supervisor) newBackend() (*backend, error) {
 
 // launch starts the process, its stdout and stderr going to one pipe when
 // redirect is set (one pipe keeps their lines in arrival order), and puts
-// it in a process tree. On failure nothing is left running or open.
-func (b *backend) launch(redirect bool) error {
+// it in a process tree, which uses wd (see Watchdog). On failure nothing is left running or open.
+func (b *backend) launch(redirect bool, wd *Watchdog) error {
 	var outWrite *os.File
 	if redirect {
 		var err error
@@ -118,7 +118,7 @@ func (b *backend) launch(redirect bool) error {
 		return fmt.Errorf("start %s: %w", b.cmd.Args[0], err)
 	}
 	b.pid, b.started = b.cmd.Process.Pid, time.Now()
-	if b.tree, err = newProcessTree(b.cmd.Process); err != nil {
+	if b.tree, err = newProcessTree(b.cmd.Process, wd); err != nil {
 		// Without its tree the process cannot be controlled: end it now.
 		b.cmd.Process.Kill()
 		b.cmd.Wait()
@@ -252,7 +252,7 @@ const (
 // stop ends the process gracefully by the deadline that clock gives: for
 // <aspNetCore>, the IIS shutdown request (POST /iisintegration with
 // MS-ASPNETCORE-EVENT: shutdown), given half the time left if the app
-// accepts it; then SIGTERM to the group (CTRL_BREAK on Windows); then, at
+// accepts it; then SIGTERM to the group (CTRL_C to its console on Windows); then, at
 // the deadline, the whole tree is killed. A deadline already passed kills
 // at once, and one brought forward meanwhile is followed. It returns which
 // step ended the process.

@@ -160,7 +160,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 // Stop asks Run to stop every backend gracefully and to kill whatever is
 // left of them at deadline: for <aspNetCore>, the IIS shutdown request,
 // given half the time left; then SIGTERM to the process group
-// (CTRL_BREAK on Windows); then, at deadline, the whole tree is killed. A
+// (CTRL_C to its console on Windows); then, at deadline, the whole tree is killed. A
 // deadline already passed kills at once. Reading what the processes
 // printed last ends by then too, give or take a quarter of a second.
 //

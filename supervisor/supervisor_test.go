@@ -39,6 +39,15 @@ func start(t *testing.T, p config.Process, opts Options, tweak ...func(*Supervis
 	core, logs := observer.New(zapcore.DebugLevel)
 	// Development: an illegal state transition panics.
 	opts.Logger = zap.New(core, zap.Development())
+	if opts.Watchdog == nil {
+		// As roost run has one: on Windows it is what sends CTRL_C.
+		wd, err := StartWatchdog()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { wd.Close() }) // after h.stop, registered below
+		opts.Watchdog = wd
+	}
 	s := New(p, opts)
 	for _, f := range tweak {
 		f(s)

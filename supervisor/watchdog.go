@@ -19,27 +19,33 @@ import (
 //	}
 const WatchdogEnv = "ROOST_WATCHDOG"
 
-// Watchdog keeps "no orphan survives roost" true on Unix when roost is
-// killed with SIGKILL: the kernel's parent-death signal reaches only the
-// backend, not its children. The watchdog is a second copy of roost's
-// binary (see WatchdogEnv), in a process group of its own, reading a pipe
-// from roost that names the backends' process groups. When roost dies, for
-// any reason, the kernel closes the pipe; the watchdog then kills every
-// group it was told about, and exits.
+// Watchdog is roost's companion process: a second copy of roost's binary
+// (see WatchdogEnv) that does for the backends what roost itself cannot.
+//
+// On Unix it keeps "no orphan survives roost" true when roost is killed
+// with SIGKILL: the kernel's parent-death signal reaches only the backend,
+// not its children. The watchdog runs in a process group of its own,
+// reading a pipe from roost that names the backends' process groups. When
+// roost dies, for any reason, the kernel closes the pipe; the watchdog
+// then kills every group it was told about, and exits.
+//
+// On Windows the job object that holds each backend kills it and its
+// descendants when roost dies, so nothing runs all along. Instead, each
+// graceful stop runs a copy for a moment that sends CTRL_C to the
+// backend's console, which roost cannot do itself without leaving its own
+// (see interruptConsole). Without a Watchdog, a Windows backend is
+// killed at once instead of being asked to stop.
 //
 // One Watchdog may serve any number of Supervisors at once (through
 // Options.Watchdog), such as the two generations of an app during a
 // recycle. Close it once they have all returned from Run.
-//
-// On Windows the job object that holds each backend kills it and its
-// descendants when roost dies, so no watchdog process is needed:
-// StartWatchdog starts nothing and returns a Watchdog that does nothing.
 //
 // The methods of a nil *Watchdog do nothing.
 type Watchdog struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd // the watchdog process; nil on Windows
 	pipe *os.File  // the watchdog's stdin; nil once closed or on Windows
+	exe  string    // roost's executable, run for each CTRL_C (Windows)
 }
 
 // StartWatchdog starts the watchdog: a copy of os.Executable() with
@@ -47,18 +53,9 @@ type Watchdog struct {
 func StartWatchdog() (*Watchdog, error) { return startWatchdog() }
 
 // RunWatchdog is the main of the watchdog process: it reads roost's
-// orders from r (its stdin) and, when r ends without a "disarm" order
-// (roost died), kills the process groups still registered. It returns the
-// process's exit code; it never exits itself. SIGINT, SIGTERM, SIGHUP and
-// SIGQUIT are ignored from the start: only roost's death may stop the
-// watchdog, not a signal meant for roost's terminal or service.
-func RunWatchdog(r io.Reader) int {
-	ignoreStopSignals()
-	for id := range readWatchdogOrders(r) {
-		killGroup(id)
-	}
-	return 0
-}
+// orders from r (its stdin) and carries them out (see Watchdog and
+// runWatchdog). It returns the process's exit code; it never exits itself.
+func RunWatchdog(r io.Reader) int { return runWatchdog(r) }
 
 // readWatchdogOrders reads "+ID" (watch group ID), "-ID" (forget it) and
 // "disarm" lines. It returns the groups to kill: those still registered

@@ -4,6 +4,7 @@ package supervisor
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -32,6 +33,18 @@ func startWatchdog() (*Watchdog, error) {
 		return nil, fmt.Errorf("start watchdog: %w", err)
 	}
 	return &Watchdog{cmd: cmd, pipe: w}, nil
+}
+
+// runWatchdog kills, when r ends without a "disarm" order (roost died),
+// the process groups still registered. SIGINT, SIGTERM, SIGHUP and SIGQUIT
+// are ignored from the start: only roost's death may stop the watchdog,
+// not a signal meant for roost's terminal or service.
+func runWatchdog(r io.Reader) int {
+	ignoreStopSignals()
+	for id := range readWatchdogOrders(r) {
+		killGroup(id)
+	}
+	return 0
 }
 
 // ignoreStopSignals keeps the watchdog alive through the signals that stop

@@ -39,7 +39,7 @@ func startWaiter(t *testing.T) *waiter {
 		close(w.exited)
 	}()
 	t.Cleanup(func() { w.cmd.Process.Kill(); <-w.exited })
-	if w.tree, err = newProcessTree(w.cmd.Process); err != nil {
+	if w.tree, err = newProcessTree(w.cmd.Process, nil); err != nil {
 		t.Fatal(err)
 	}
 	return w
