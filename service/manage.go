@@ -29,6 +29,7 @@ type Spec struct {
 	DisplayName string   // shown by the service manager; default "roost: <app folder>"
 	Description string   // default says which web.config it runs
 	User        string   // account to run as; "" for the manager's default (root / LocalSystem)
+	Password    string   // User's password, for the Windows service manager; never logged or printed
 	Config      string   // absolute path of the web.config
 	Dir         string   // absolute app folder: the working directory
 	RunArgs     []string // flags for roost run, after the app
@@ -98,9 +99,10 @@ func SanitizeName(name string) string {
 	return s
 }
 
-// args is roost's command line under the service manager.
+// args is roost's command line under the service manager: --service
+// says where it runs, rather than leaving roost to guess.
 func (s Spec) args() []string {
-	return append([]string{"run", s.Config}, s.RunArgs...)
+	return append([]string{"run", "--service", s.Config}, s.RunArgs...)
 }
 
 // kardianosConfig turns s into kardianos' configuration for executable
@@ -124,6 +126,7 @@ func (s Spec) kardianosConfig(exe string) *kservice.Config {
 			"OnFailure":              "restart",
 			"OnFailureDelayDuration": "5s",
 			"OnFailureResetPeriod":   3600,
+			"Password":               s.Password, // Windows only; kardianos ignores ""
 			// launchd: keep roost alive.
 			"KeepAlive": true,
 			"RunAtLoad": true,

@@ -2,6 +2,7 @@ package service
 
 import (
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func TestNewSpec(t *testing.T) {
 	if s.StopTimeout != 22*time.Second {
 		t.Errorf("StopTimeout = %v, want shutdownDelay + shutdownTimeLimit + 10 s", s.StopTimeout)
 	}
-	if got := strings.Join(s.args(), " "); got != "run "+cfg.File+" --listen :80" {
+	if got := strings.Join(s.args(), " "); got != "run --service "+cfg.File+" --listen :80" {
 		t.Errorf("args = %q", got)
 	}
 	if _, err := NewSpec(cfg, Spec{Name: "bad name"}); err == nil || !strings.Contains(err.Error(), `"bad-name"`) {
@@ -57,7 +58,16 @@ func TestNewSpec(t *testing.T) {
 	}
 }
 
+// linuxOnly skips t on Windows: systemd units and init scripts are
+// written on Linux only, with Linux paths.
+func linuxOnly(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("systemd units and System V scripts are written on Linux only")
+	}
+}
+
 func TestSystemdUnit(t *testing.T) {
+	linuxOnly(t)
 	cfg := testConfig(t)
 	s, err := NewSpec(cfg, Spec{Name: "roost-shop", User: "www-data", RunArgs: []string{"--listen", "127.0.0.1:8080", "--log-format", "json"}})
 	if err != nil {
@@ -68,7 +78,7 @@ func TestSystemdUnit(t *testing.T) {
 		"[Unit]\n",
 		"Description=roost hosting the app of " + cfg.File + "\n",
 		"After=network-online.target\n",
-		`ExecStart=/usr/local/bin/roost run "` + cfg.File + `" --listen 127.0.0.1:8080 --log-format json` + "\n",
+		`ExecStart=/usr/local/bin/roost run --service "` + cfg.File + `" --listen 127.0.0.1:8080 --log-format json` + "\n",
 		`WorkingDirectory="` + cfg.Dir + `"` + "\n",
 		"User=www-data\n",
 		"Restart=on-failure\n",
@@ -105,6 +115,7 @@ func TestSystemdQuote(t *testing.T) {
 }
 
 func TestSysvScript(t *testing.T) {
+	linuxOnly(t)
 	cfg := testConfig(t)
 	s, err := NewSpec(cfg, Spec{Name: "roost-shop", RunArgs: []string{"--listen", ":80"}})
 	if err != nil {
@@ -115,7 +126,7 @@ func TestSysvScript(t *testing.T) {
 		"#!/bin/sh\n",
 		"# Provides:          roost-shop\n",
 		"cd '" + cfg.Dir + "' || exit 1\n",
-		"'/usr/local/bin/roost' 'run' '" + cfg.File + "' '--listen' ':80' >>\"$log_file\" 2>&1 &\n",
+		"'/usr/local/bin/roost' 'run' '--service' '" + cfg.File + "' '--listen' ':80' >>\"$log_file\" 2>&1 &\n",
 		`wait "$child" && exit 0`,
 		`while is_running && [ "$i" -lt 22 ]; do`,
 		`if is_running; then echo "Running"; else echo "Stopped"; fi`,

@@ -2,34 +2,31 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"time"
 
 	"golang.org/x/sys/windows/svc"
 )
 
-// RunUnderServiceManager runs run as a Windows service when the Service
-// Control Manager started this process, and reports handled=false
-// otherwise (a console run, which the caller runs itself). The working
-// directory becomes dir, since services start in system32. A stop or
-// shutdown request from the SCM cancels run's context, and roost tells the
-// SCM it needs up to stopWait (its stop deadline and a margin) to stop;
-// when run returns by itself with an error, the service stops with exit
-// code 1, so that the recovery actions set at install restart it.
-func RunUnderServiceManager(dir string, stopWait time.Duration, run func(ctx context.Context) error) (handled bool, err error) {
-	isService, err := svc.IsWindowsService()
-	if err != nil || !isService {
-		return false, err
-	}
+// Run runs run as a service of the Windows Service Control Manager, which
+// must have started this process (roost service install writes --service
+// on the command line it registers, so that nothing is guessed). The
+// working directory becomes dir, since services start in system32. A stop
+// or shutdown request from the SCM cancels run's context, and roost tells
+// the SCM it needs up to stopWait (its stop deadline) and a margin to
+// stop; when run returns by itself with an error, the service stops with
+// exit code 1, so that the recovery actions set at install restart it.
+func Run(dir string, stopWait time.Duration, run func(ctx context.Context) error) error {
 	if err := os.Chdir(dir); err != nil {
-		return true, err
+		return err
 	}
 	h := &scmHandler{run: run, stopWait: stopWait + stopMargin}
 	// The name is ignored for a service that runs in its own process.
 	if err := svc.Run("roost", h); err != nil {
-		return true, err
+		return fmt.Errorf("run as a Windows service (was roost started by the service manager?): %w", err)
 	}
-	return true, h.err
+	return h.err
 }
 
 type scmHandler struct {

@@ -49,7 +49,7 @@ func TestLogsCommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			got := run(append([]string{"logs"}, tt.args...), &stdout, &stderr)
+			got := run(append([]string{"logs"}, tt.args...), strings.NewReader(""), &stdout, &stderr)
 			if got != tt.want || stdout.String() != tt.wantStdout || !strings.Contains(stderr.String(), tt.wantStderr) {
 				t.Errorf("roost logs %q = %d, stdout %q, stderr %q; want %d, %q, stderr with %q",
 					tt.args, got, stdout.String(), stderr.String(), tt.want, tt.wantStdout, tt.wantStderr)

@@ -44,7 +44,7 @@ func main() {
 	if os.Getenv(supervisor.WatchdogEnv) == "1" {
 		os.Exit(supervisor.RunWatchdog(os.Stdin))
 	}
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 const usage = `usage: roost <command> [arguments]
@@ -61,7 +61,7 @@ APP is the app folder or the path of its web.config (default: the current folder
 `
 
 // run executes one roost command and returns the process exit code.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -72,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "check":
 		return runCheck(rest, stdout, stderr)
 	case "service":
-		return runService(rest, stdout, stderr)
+		return runService(rest, stdin, stdout, stderr)
 	case "logs":
 		return runLogs(rest, stdout, stderr)
 	case "version":

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"flag"
 	"io"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -52,8 +54,43 @@ func TestRunExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		if got := run(tt.args, &stdout, &stderr); got != tt.want {
+		if got := run(tt.args, strings.NewReader(""), &stdout, &stderr); got != tt.want {
 			t.Errorf("run(%q) = %d, want %d\nstdout: %s\nstderr: %s", tt.args, got, tt.want, stdout.String(), stderr.String())
 		}
+	}
+}
+
+// The service account's password comes from stdin's first line, on
+// Windows only, and never without the account it belongs to.
+func TestReadPassword(t *testing.T) {
+	if _, err := readPassword("", strings.NewReader("s3cret\n")); err == nil || !strings.Contains(err.Error(), "--user") {
+		t.Errorf("no --user: %v, want an error naming --user", err)
+	}
+	got, err := readPassword(`shop\svc`, strings.NewReader("s3cret pass\r\nmore\n"))
+	if runtime.GOOS != "windows" {
+		if err == nil || !strings.Contains(err.Error(), "only the Windows service manager") {
+			t.Errorf("on %s: %q, %v; want an error saying it is for Windows", runtime.GOOS, got, err)
+		}
+		return
+	}
+	if err != nil || got != "s3cret pass" {
+		t.Errorf("readPassword = %q, %v; want the first line without its line end", got, err)
+	}
+	if _, err := readPassword(`shop\svc`, strings.NewReader("")); err == nil {
+		t.Error("an empty stdin gave no error")
+	}
+}
+
+// --password-stdin goes with install alone, and is checked before
+// anything is installed.
+func TestServicePasswordFlag(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if got := run([]string{"service", "status", "--password-stdin"}, strings.NewReader("x\n"), &stdout, &stderr); got != exitUsage {
+		t.Errorf("status --password-stdin: exit %d, want %d", got, exitUsage)
+	}
+	stderr.Reset()
+	got := run([]string{"service", "install", "../../web.config.example", "--password-stdin"}, strings.NewReader("x\n"), &stdout, &stderr)
+	if got != exitUsage || !strings.Contains(stderr.String(), "--user") {
+		t.Errorf("install --password-stdin without --user: exit %d, %s", got, stderr.String())
 	}
 }

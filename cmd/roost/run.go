@@ -36,6 +36,7 @@ type runFlagValues struct {
 	logLevel       string
 	logFormat      string
 	logFile        string
+	service        bool
 }
 
 // newRunFlagSet returns roost run's flag set, which reports flag errors
@@ -50,6 +51,7 @@ func newRunFlagSet(out io.Writer) (*flag.FlagSet, *runFlagValues) {
 	fs.StringVar(&v.logLevel, "log-level", "info", "roost's log level: "+strings.Join(logs.Levels, ", "))
 	fs.StringVar(&v.logFormat, "log-format", "console", "roost's log format: "+strings.Join(logs.Formats, ", "))
 	fs.StringVar(&v.logFile, "log-file", "", "also append roost's log to this file (for services, which have no console)")
+	fs.BoolVar(&v.service, "service", false, "run under the service manager, which roost service install says; on Windows, talk to the Service Control Manager")
 	return fs, v
 }
 
@@ -58,6 +60,7 @@ type runFlags struct {
 	opts    host.Options // Logger, Watchdog and Output are left for the caller
 	log     logs.Options // Output is left for the caller
 	logFile string
+	service bool // run under the service manager
 }
 
 // check checks the values and turns them into runFlags. The logger is
@@ -67,6 +70,7 @@ func (v *runFlagValues) check() (runFlags, error) {
 		opts:    host.Options{TLSCert: v.tlsCert, TLSKey: v.tlsKey, TLSClientCerts: v.tlsClientCerts},
 		log:     logs.Options{Format: v.logFormat, Level: v.logLevel},
 		logFile: v.logFile,
+		service: v.service,
 	}
 	if err := f.log.Check(); err != nil {
 		return runFlags{}, err
@@ -141,7 +145,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	opts := f.opts
 	opts.Logger, opts.Watchdog = log, wd
 	opts.Output = func(cfg *config.Config) func(int, time.Time) io.WriteCloser { return logs.StdoutSink(cfg.Stdout, log) }
-	return runExit(serve(cfg, opts), log, stderr)
+	return runExit(serve(cfg, opts, f.service), log, stderr)
 }
 
 // openLog builds roost's logger for the flags and cfg's debug settings,
@@ -156,7 +160,7 @@ func openLog(f runFlags, cfg *config.Config, stderr io.Writer) (*zap.Logger, fun
 		if file, err = os.OpenFile(f.logFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err != nil {
 			return nil, nil, fmt.Errorf("--log-file: %w", err)
 		}
-		logOpts.Output = io.MultiWriter(stderr, file)
+		logOpts.Output = logs.Tee(stderr, file) // a service's stderr fails every write
 	}
 	log, closeLog, err := logs.New(logOpts)
 	if err != nil {
@@ -173,14 +177,13 @@ func openLog(f runFlags, cfg *config.Config, stderr io.Writer) (*zap.Logger, fun
 	}, nil
 }
 
-// serve runs the app until it is stopped: under the Windows service
-// manager, by its stop request; everywhere else (systemd, init scripts,
-// launchd, a console), by SIGINT or SIGTERM.
-func serve(cfg *config.Config, opts host.Options) error {
+// serve runs the app until it is stopped: under the service manager
+// (--service, which roost service install writes), by the manager's stop
+// request; in a console, by Ctrl+C or SIGTERM.
+func serve(cfg *config.Config, opts host.Options, underManager bool) error {
 	run := func(ctx context.Context) error { return host.Run(ctx, cfg, opts) }
-	handled, err := service.RunUnderServiceManager(cfg.Dir, cfg.Process.StopTimeLimit(), run)
-	if handled {
-		return err
+	if underManager {
+		return service.Run(cfg.Dir, cfg.Process.StopTimeLimit(), run)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
