@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -87,6 +86,7 @@ func TestLogsFollow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stoppable(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,9 @@ func TestLogsFollow(t *testing.T) {
 	second.Close()
 	expect("lines of the restarted process", want)
 
-	cmd.Process.Signal(syscall.SIGTERM)
+	if err := stop(cmd.Process); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -150,7 +152,7 @@ func TestLogsFollow(t *testing.T) {
 			t.Errorf("roost logs -f stopped with %v, want exit 0\nstderr:\n%s", err, stderr.String())
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatalf("roost logs -f did not stop within 10 s of SIGTERM")
+		t.Fatalf("roost logs -f did not stop within 10 s of being asked to")
 	}
 	if !strings.Contains(stderr.String(), "roost logs: following stdout_") || !strings.Contains(stderr.String(), "_1002.log") {
 		t.Errorf("stderr does not tell of the new process:\n%s", stderr.String())

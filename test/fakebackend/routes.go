@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -57,13 +58,20 @@ func serveHeaders(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"method": r.Method, "uri": r.RequestURI, "host": r.Host, "header": r.Header})
 }
 
+// slowLog serialises the notes serveSlow appends to FAKE_LOG: requests
+// that run at once would otherwise append at once, and not every system
+// (wine, for one) keeps concurrent appends whole.
+var slowLog sync.Mutex
+
 // serveSlow notes the request in FAKE_LOG, so that a test knows the fake
 // has it, then answers after ?ms.
 func serveSlow(w http.ResponseWriter, r *http.Request) {
+	slowLog.Lock()
 	if f, err := os.OpenFile(os.Getenv("FAKE_LOG"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
 		f.WriteString("slow\n")
 		f.Close()
 	}
+	slowLog.Unlock()
 	ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 	time.Sleep(time.Duration(ms) * time.Millisecond) // the behaviour asked for: a slow request
 	fmt.Fprint(w, "done")
