@@ -68,6 +68,10 @@ func New(up Upstream, cfg config.Proxy, log *zap.Logger) *Forwarder {
 		ModifyResponse: f.modifyResponse,
 		ErrorHandler:   f.proxyError,
 		BufferPool:     bufferPool{},
+		// Every byte the backend sent goes to the client at once: a body
+		// is flushed after each write, whatever its framing (the headers
+		// too: see clientWriter.WriteHeader).
+		FlushInterval: -1,
 		ErrorLog:       zap.NewStdLog(f.log),
 	}
 	return f
@@ -127,6 +131,11 @@ type requestState struct {
 	waiting  int           // calls blocked on the client; the clock stops meanwhile
 	tooLarge bool          // the body passed maxAllowedContentLength
 	stalled  bool          // the client stalled past clientIdle while sending its body
+
+	// hasBody is set when the response has a body to come: its headers
+	// are then flushed at once rather than held until the first bytes
+	// of the body, which may take a while.
+	hasBody bool
 }
 
 type stateKey struct{}
@@ -227,6 +236,18 @@ func (c *clientBody) Read(p []byte) (int, error) {
 type clientWriter struct {
 	http.ResponseWriter
 	st *requestState
+}
+
+// WriteHeader sends the response's headers, and flushes them at once when
+// a body is to follow: the backend may send it a while later (a drip, a
+// long poll), and the client should not wait for it to see the status.
+// A response with no body is not flushed here: the end of the handler
+// sends it whole.
+func (c *clientWriter) WriteHeader(code int) {
+	c.ResponseWriter.WriteHeader(code)
+	if code >= http.StatusOK && c.st.hasBody {
+		c.FlushError()
+	}
 }
 
 func (c *clientWriter) Write(p []byte) (int, error) {

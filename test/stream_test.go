@@ -351,3 +351,56 @@ func TestRunGoHTTPBin(t *testing.T) {
 		}
 	})
 }
+
+// A response with a Content-Length is not held back: its headers arrive at
+// once and its bytes as the backend sends them (go-httpbin's /drip sends
+// 4 bytes over 2 s, one every 0.5 s, the first after 0.5 s), over HTTP/1.1
+// and HTTP/2.
+func TestRunDripArrivesAsSent(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	pool := writeSelfSigned(t, certFile, keyFile)
+	r := startRoost(t, "--listen", "127.0.0.1:0", "--listen", "https://127.0.0.1:0",
+		"--tls-cert", certFile, "--tls-key", keyFile, httpbinApp(t, ""))
+	h2 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+	defer h2.CloseIdleConnections()
+	for _, tt := range []struct {
+		name   string
+		client *http.Client
+		url    string
+		proto  int
+	}{
+		{"HTTP/1.1", http.DefaultClient, r.listenURL("http"), 1},
+		{"HTTP/2", h2, r.listenURL("https"), 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			resp, err := tt.client.Get(tt.url + "/drip?duration=2&numbytes=4&code=200&delay=0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			headers := time.Since(start)
+			if resp.ProtoMajor != tt.proto || resp.ContentLength != 4 {
+				t.Fatalf("%s, Content-Length %d; want HTTP/%d and 4", resp.Proto, resp.ContentLength, tt.proto)
+			}
+			one := make([]byte, 1)
+			if _, err := io.ReadFull(resp.Body, one); err != nil {
+				t.Fatal(err)
+			}
+			first := time.Since(start)
+			rest, err := io.ReadAll(resp.Body)
+			last := time.Since(start)
+			if err != nil || len(rest) != 3 {
+				t.Fatalf("rest of the body: %d bytes, %v", len(rest), err)
+			}
+			// Held back, both would come with the last byte, at 2 s.
+			if headers > time.Second {
+				t.Errorf("headers after %s: held back until the body came", headers)
+			}
+			if last-first < time.Second {
+				t.Errorf("first byte at %s, last at %s: the body was held back, not streamed", first, last)
+			}
+		})
+	}
+}
