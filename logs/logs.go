@@ -164,8 +164,8 @@ func isColorTerminal(w io.Writer) bool {
 // openDebugFile opens the debug log for appending, creating its folders
 // (ANCM did not, which its users reported as a bug).
 func openDebugFile(path string) (*os.File, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), dirMode); err != nil {
 		return nil, err
 	}
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
 }

@@ -137,13 +137,22 @@ func openSink(cfg config.StdoutLog, log *zap.Logger, pid int, started time.Time)
 	return s, nil
 }
 
+// The modes of the log files and the folders roost creates for them, on
+// Unix: an app's output often holds what others on the machine should not
+// read (connection strings, tokens in URLs), so only the owner and its
+// group may. On Windows they inherit the folder's ACL, as ANCM's do.
+const (
+	fileMode = 0o640
+	dirMode  = 0o750
+)
+
 // open opens (or creates, with its folders) the file being written, for
 // appending: an existing file is never truncated.
 func (s *sink) open() error {
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(s.path), dirMode); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
 	if err != nil {
 		return err
 	}

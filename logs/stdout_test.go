@@ -44,12 +44,12 @@ func TestStdoutFileNameAndLocation(t *testing.T) {
 	}
 	if runtime.GOOS != "windows" {
 		info, _ := os.Stat(want)
-		if perm := info.Mode().Perm(); perm&0o044 != 0o044 {
-			t.Errorf("file mode %v: others cannot read it", perm)
+		if perm := info.Mode().Perm(); perm&0o040 == 0 || perm&0o007 != 0 {
+			t.Errorf("file mode %v: want the group to read it and others not", perm)
 		}
 		dir, _ := os.Stat(filepath.Dir(base))
-		if perm := dir.Mode().Perm(); perm&0o055 != 0o055 {
-			t.Errorf("folder mode %v: others cannot list it", perm)
+		if perm := dir.Mode().Perm(); perm&0o050 != 0o050 || perm&0o007 != 0 {
+			t.Errorf("folder mode %v: want the group to list it and others not", perm)
 		}
 	}
 	if w := warnings(logs); len(w) > 0 {
