@@ -388,6 +388,8 @@ func TestRunUsageErrors(t *testing.T) {
 		{"run", "--listen", "ftp://127.0.0.1:1", app},
 		{"run", "--listen", "127.0.0.1", app},
 		{"run", "--listen", "https://127.0.0.1:0", app},
+		{"run", "--listen", "127.0.0.1:0", "--tls-cert", "c.pem", "--tls-key", "k.pem", app},
+		{"run", "--tls-client-certs", app},
 		{"run", "--log-format", "xml", app},
 		{"run", "--log-level", "loud", app},
 	} {

@@ -2,6 +2,7 @@ package host
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -75,12 +76,19 @@ func (e *OptionError) Error() string { return e.Err.Error() }
 func (e *OptionError) Unwrap() error { return e.Err }
 
 // Check reports what makes o unusable without looking at any file: an
-// https listener with no --tls-cert or --tls-key. Run checks it too.
+// https listener with no --tls-cert or --tls-key, or TLS settings with no
+// https listener to use them (a mistake that would otherwise serve plain
+// HTTP where HTTPS was meant). Run checks it too.
 func (o *Options) Check() error {
+	https := false
 	for _, l := range o.Listen {
 		if l.TLS && (o.TLSCert == "" || o.TLSKey == "") {
 			return fmt.Errorf("https listener %s needs --tls-cert and --tls-key", l)
 		}
+		https = https || l.TLS
+	}
+	if !https && (o.TLSCert != "" || o.TLSKey != "" || o.TLSClientCerts) {
+		return errors.New("--tls-cert, --tls-key and --tls-client-certs are for https listeners, and none is given: add --listen https://HOST:PORT")
 	}
 	return nil
 }
