@@ -551,11 +551,12 @@ func TestWarnings(t *testing.T) {
 		},
 		{
 			"unknown handler settings",
-			wrap(`<aspNetCore processPath="app">`, `<handlerSettings>`, `<handlerSetting name="roost.colour" value="1" />`, `<handlerSetting name="somethingElse" value="1" />`, `<handlerSetting name="handlerVersion" value="2.0" />`, `</handlerSettings>`, `</aspNetCore>`),
+			wrap(`<aspNetCore processPath="app">`, `<handlerSettings>`, `<handlerSetting name="roost.colour" value="1" />`, `<handlerSetting name="somethingElse" value="1" />`, `<handlerSetting name="handlerVersion" value="2.0" />`, `<handlerSetting name="experimentalEnableShadowCopy" value="true" />`, `</handlerSettings>`, `</aspNetCore>`),
 			[]string{
 				"web.config:5: handlerSettings roost.colour: unknown roost setting (roost.stdoutLogMaxBytes, roost.stdoutLogMaxFiles, roost.stdoutLogTimestamps); ignored",
 				"web.config:6: handlerSettings somethingElse: unknown handler setting; ignored",
 				"web.config:7: handlerSettings handlerVersion: roost has no request handler versions; ignored",
+				"web.config:8: handlerSettings experimentalEnableShadowCopy: shadow copying is not supported; ignored",
 			},
 		},
 		{

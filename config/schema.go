@@ -240,6 +240,8 @@ var handlerSettingSpecs = []attrSpec{
 	boolAttr("roost.stdoutLogTimestamps", false, func(c *Config) *bool { return &c.Stdout.Timestamps }),
 	ignoredAttr("handlerVersion", "roost has no request handler versions; ignored"),
 	ignoredAttr("enableShadowCopy", "shadow copying is not supported; ignored"),
+	// The name ANCM reads since .NET 6.
+	ignoredAttr("experimentalEnableShadowCopy", "shadow copying is not supported; ignored"),
 	ignoredAttr("shadowCopyDirectory", "shadow copying is not supported; ignored"),
 	ignoredAttr("cleanShadowCopyDirectory", "shadow copying is not supported; ignored"),
 	ignoredAttr("setCurrentDirectory", "applies to in-process hosting only; ignored"),
