@@ -154,7 +154,9 @@ func systemdUnit(s Spec, exe string) string {
 	fmt.Fprintf(&b, "ExecStart=%s\n", strings.Join(words, " "))
 	fmt.Fprintf(&b, "WorkingDirectory=%s\n", systemdQuote(s.Dir))
 	if s.User != "" {
-		fmt.Fprintf(&b, "User=%s\n", s.User)
+		// roost and the app run as User, may still bind ports below
+		// 1024, and can never gain more privileges (setuid programs).
+		fmt.Fprintf(&b, "User=%s\nAmbientCapabilities=CAP_NET_BIND_SERVICE\nNoNewPrivileges=yes\n", s.User)
 	}
 	b.WriteString("Restart=on-failure\nRestartSec=2\nKillMode=mixed\nKillSignal=SIGTERM\n")
 	fmt.Fprintf(&b, "TimeoutStopSec=%d\n", int(s.StopTimeout.Round(time.Second)/time.Second))
@@ -291,6 +293,9 @@ func Control(s Spec, action string) (string, error) {
 	case "install":
 		if installed {
 			return "", fmt.Errorf("service %s is already installed (%s); run roost service uninstall first", s.Name, system)
+		}
+		if system == "unix-systemv" && s.User != "" {
+			return "", fmt.Errorf("--user %s: the System V init script roost writes runs roost as root; install without --user, or under systemd, which applies it", s.User)
 		}
 		if err := svc.Install(); err != nil {
 			return "", fmt.Errorf("install service %s (%s): %w", s.Name, system, err)

@@ -80,7 +80,7 @@ func TestSystemdUnit(t *testing.T) {
 		"After=network-online.target\n",
 		`ExecStart=/usr/local/bin/roost run --service "` + cfg.File + `" --listen 127.0.0.1:8080 --log-format json` + "\n",
 		`WorkingDirectory="` + cfg.Dir + `"` + "\n",
-		"User=www-data\n",
+		"User=www-data\nAmbientCapabilities=CAP_NET_BIND_SERVICE\nNoNewPrivileges=yes\n",
 		"Restart=on-failure\n",
 		"RestartSec=2\n",
 		"KillMode=mixed\n",
@@ -91,6 +91,13 @@ func TestSystemdUnit(t *testing.T) {
 		if !strings.Contains(unit, want) {
 			t.Errorf("unit lacks %q:\n%s", want, unit)
 		}
+	}
+	root, err := NewSpec(cfg, Spec{Name: "roost-shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unit := systemdUnit(root, "/usr/local/bin/roost"); strings.Contains(unit, "User=") || strings.Contains(unit, "AmbientCapabilities") {
+		t.Errorf("a unit without --user sets a user or capabilities:\n%s", unit)
 	}
 	// kardianos renders the script as a template: it must come out as is.
 	if templateLiteral("a {{x}} b") != `a {{"{{"}}x}} b` {

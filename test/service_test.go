@@ -84,6 +84,11 @@ func TestServiceLifecycleSysV(t *testing.T) {
 		os.Remove(logFile)
 	})
 
+	// The init script cannot apply --user: refused rather than run as root.
+	if out, code := roostCmd(t, "service", "install", app, "--name", name, "--user", "nobody"); code != 1 || !strings.Contains(out, "runs roost as root") {
+		t.Errorf("install --user under System V: exit %d\n%s", code, out)
+	}
+
 	// Port 0: each start of the service listens where the system says,
 	// and the test reads where from the service's log.
 	out, code := roostCmd(t, "service", "install", app, "--name", name, "--", "--listen", "127.0.0.1:0")
