@@ -14,8 +14,10 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,7 +49,21 @@ type Forwarder struct {
 	log        *zap.Logger
 	proxy      *httputil.ReverseProxy
 	transport  *http.Transport
-	clientIdle time.Duration // clientIdleTimeout; shorter in tests
+	clientIdle time.Duration  // clientIdleTimeout; shorter in tests
+	trusted    []netip.Prefix // see TrustedProxies
+}
+
+// An Option sets what a Forwarder takes from roost's command line rather
+// than from web.config.
+type Option func(*Forwarder)
+
+// TrustedProxies makes the Forwarder keep, and append to, the
+// X-Forwarded-For and X-Forwarded-Proto of clients whose address is in one
+// of prefixes: proxies in front of roost, such as a load balancer. Every
+// other client's are replaced with what roost saw. Without it, no client
+// is trusted.
+func TrustedProxies(prefixes []netip.Prefix) Option {
+	return func(f *Forwarder) { f.trusted = slices.Clone(prefixes) }
 }
 
 // clientIdleTimeout bounds how long a client may stall while sending its
@@ -55,12 +71,16 @@ type Forwarder struct {
 // client must not hold a connection to the backend forever.
 const clientIdleTimeout = 2 * time.Minute
 
-// New returns a Forwarder for up, configured by cfg. log may be nil.
-func New(up Upstream, cfg config.Proxy, log *zap.Logger) *Forwarder {
+// New returns a Forwarder for up, configured by cfg and opts. log may be
+// nil.
+func New(up Upstream, cfg config.Proxy, log *zap.Logger, opts ...Option) *Forwarder {
 	if log == nil {
 		log = zap.NewNop()
 	}
 	f := &Forwarder{up: up, cfg: cfg, log: log.Named("forwarder"), clientIdle: clientIdleTimeout}
+	for _, o := range opts {
+		o(f)
+	}
 	f.transport = newTransport(cfg)
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:        f.rewrite,
