@@ -117,9 +117,10 @@ func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer st.stopIdle()
 	}
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { st.gotConn.Store(true) }})
+	in := r // the server's own request, whose Trailer it fills in
 	r = r.WithContext(context.WithValue(ctx, stateKey{}, st))
 	if r.Body != nil && r.Body != http.NoBody {
-		st.body = &clientBody{ReadCloser: http.MaxBytesReader(w, r.Body, f.cfg.MaxAllowedContentLength), st: st}
+		st.body = &clientBody{ReadCloser: http.MaxBytesReader(w, r.Body, f.cfg.MaxAllowedContentLength), st: st, in: in}
 		r.Body = st.body
 	}
 	f.proxy.ServeHTTP(&clientWriter{ResponseWriter: w, st: st}, r)
@@ -137,6 +138,7 @@ type requestState struct {
 	retried bool        // the backend refused the connection once, and another was acquired
 	body    *clientBody // the request body, or nil
 	gotConn atomic.Bool // a connection to a backend was obtained: the request may have been sent
+	trailer http.Header // the trailer of the request to the backend, filled in when the body ends
 
 	client     *http.ResponseController // the client's connection, for its deadlines
 	clientIdle time.Duration            // how long the client may stall
@@ -211,11 +213,13 @@ func (b *backendBody) Read(p []byte) (int, error) {
 }
 
 // clientBody is the request body: the time spent reading it is the
-// client's, and it notes when the body is too large.
+// client's, it notes why reading it failed, and it passes the client's
+// trailer on once it has ended.
 type clientBody struct {
 	io.ReadCloser
 	st   *requestState
-	used atomic.Bool // a read was attempted: the body cannot be sent again
+	in   *http.Request // the server's request, whose Trailer is complete at the body's end
+	used atomic.Bool   // a read was attempted: the body cannot be sent again
 }
 
 func (c *clientBody) Read(p []byte) (int, error) {
@@ -227,18 +231,30 @@ func (c *clientBody) Read(p []byte) (int, error) {
 	n, err := c.ReadCloser.Read(p)
 	c.st.client.SetReadDeadline(time.Time{})
 	c.st.clientWait(false)
+	switch {
+	case err == io.EOF:
+		// The server has read the trailer by now, and the Transport
+		// writes its own after this read, on this goroutine.
+		if c.st.trailer != nil {
+			copyTrailers(c.st.trailer, c.in.Trailer)
+		}
+	case err != nil:
+		c.st.bodyFailed(err)
+	}
+	return n, err
+}
+
+// bodyFailed notes why reading the client's body failed.
+func (st *requestState) bodyFailed(err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		c.st.mu.Lock()
-		c.st.tooLarge = true
-		c.st.mu.Unlock()
+		st.tooLarge = true
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		c.st.mu.Lock()
-		c.st.stalled = true
-		c.st.mu.Unlock()
+		st.stalled = true
 	}
-	return n, err
 }
 
 // clientWriter is the ResponseWriter: the time spent writing and flushing

@@ -14,7 +14,7 @@ import (
 )
 
 // The request header rules live in pure functions (rewriteHeader,
-// requestHost) so that any path to the backend
+// requestHost, outTrailer, copyTrailers) so that any path to the backend
 // applies the same ones; rewrite is the ReverseProxy's use of them.
 
 // rewrite builds the request to the backend, with the headers ANCM sends:
@@ -24,6 +24,8 @@ import (
 //   - X-Forwarded-For, X-Forwarded-Proto, MS-ASPNETCORE-TOKEN and
 //     MS-ASPNETCORE-CLIENTCERT as rewriteHeader sets them, every other
 //     header roost owns dropped in any spelling;
+//   - the trailer fields that may be trailers, once the body has ended
+//     (see outTrailer);
 //   - no Upgrade: h2c.
 //
 // ReverseProxy has already removed hop-by-hop headers and the client's
@@ -38,6 +40,14 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	pr.Out.Host = requestHost(pr.In.Host, local)
 
 	rewriteHeader(pr.Out.Header, pr.In.Header, f.clientOf(pr.In, st.token))
+
+	pr.Out.Trailer = outTrailer(pr.In.Trailer)
+	st.trailer = pr.Out.Trailer
+	if len(pr.Out.Trailer) > 0 && pr.Out.ContentLength > 0 {
+		// Only a chunked body carries trailers over HTTP/1.1: an HTTP/2
+		// client's length gives way to them.
+		pr.Out.ContentLength = -1
+	}
 
 	h := pr.Out.Header
 	if strings.EqualFold(h.Get("Upgrade"), "h2c") {
@@ -195,6 +205,60 @@ func requestHost(host string, local net.Addr) string {
 		return local.String()
 	default:
 		return "localhost"
+	}
+}
+
+// notTrailers are the field keys of fields that must not come in a
+// request's trailer section, by RFC 9110 section 6.5.1 (and the list RFC
+// 7230 section 4.1.2 gave): framing, routing, request modifiers and
+// conditionals, authentication, response controls and what describes the
+// content; and cookies, which are credentials. A backend that merges
+// trailers into the header would otherwise act on them after the fact.
+var notTrailers = map[string]bool{
+	"content-length": true, "transfer-encoding": true, "trailer": true, "host": true,
+	"cache-control": true, "expect": true, "max-forwards": true, "pragma": true, "range": true,
+	"if-match": true, "if-none-match": true, "if-modified-since": true, "if-unmodified-since": true, "if-range": true,
+	"authorization": true, "proxy-authorization": true, "www-authenticate": true, "proxy-authenticate": true,
+	"cookie": true, "set-cookie": true,
+	"age": true, "date": true, "expires": true, "location": true, "retry-after": true, "vary": true, "warning": true,
+	"content-encoding": true, "content-type": true, "content-range": true,
+}
+
+// trailerAllowed reports whether a request trailer field may be forwarded:
+// not one that must not be a trailer, nor one roost owns or that is
+// hop-by-hop, in any spelling.
+func trailerAllowed(name string) bool {
+	k := fieldKey(name)
+	return !notTrailers[k] && !twinned[k] && !owned(name)
+}
+
+// outTrailer returns the trailer of the request to the backend: the
+// fields the client announced that may be trailers, without values yet.
+// copyTrailers fills it in when the client's body has ended. It is never
+// nil, so that fields the client did not announce can be added too.
+func outTrailer(announced http.Header) http.Header {
+	out := make(http.Header, len(announced))
+	for name := range announced {
+		if trailerAllowed(name) {
+			out[http.CanonicalHeaderKey(name)] = nil
+		}
+	}
+	return out
+}
+
+// copyTrailers copies into out the fields of the client's trailer, in,
+// that may be trailers, and removes from out those the client announced
+// but did not send.
+func copyTrailers(out, in http.Header) {
+	for name, values := range in {
+		if trailerAllowed(name) && len(values) > 0 {
+			out[http.CanonicalHeaderKey(name)] = values
+		}
+	}
+	for name, values := range out {
+		if len(values) == 0 {
+			delete(out, name)
+		}
 	}
 }
 
