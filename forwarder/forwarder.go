@@ -149,6 +149,7 @@ type requestState struct {
 	waiting  int           // calls blocked on the client; the clock stops meanwhile
 	tooLarge bool          // the body passed maxAllowedContentLength
 	stalled  bool          // the client stalled past clientIdle while sending its body
+	badBody  error         // reading the body failed otherwise: it was malformed or cut short
 }
 
 type stateKey struct{}
@@ -220,6 +221,7 @@ type clientBody struct {
 	st   *requestState
 	in   *http.Request // the server's request, whose Trailer is complete at the body's end
 	used atomic.Bool   // a read was attempted: the body cannot be sent again
+	done atomic.Bool   // the body was read to its end
 }
 
 func (c *clientBody) Read(p []byte) (int, error) {
@@ -235,6 +237,7 @@ func (c *clientBody) Read(p []byte) (int, error) {
 	case err == io.EOF:
 		// The server has read the trailer by now, and the Transport
 		// writes its own after this read, on this goroutine.
+		c.done.Store(true)
 		if c.st.trailer != nil {
 			copyTrailers(c.st.trailer, c.in.Trailer)
 		}
@@ -244,7 +247,12 @@ func (c *clientBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// bodyFailed notes why reading the client's body failed.
+// cutShort reports whether the client's body was begun but not read to
+// its end.
+func (c *clientBody) cutShort() bool { return c != nil && c.used.Load() && !c.done.Load() }
+
+// bodyFailed notes why reading the client's body failed: whatever it is,
+// it is the client's doing, not the backend's.
 func (st *requestState) bodyFailed(err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -254,6 +262,8 @@ func (st *requestState) bodyFailed(err error) {
 		st.tooLarge = true
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		st.stalled = true
+	case st.badBody == nil:
+		st.badBody = err
 	}
 }
 
