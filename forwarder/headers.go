@@ -141,10 +141,18 @@ func rewriteHeader(out, in http.Header, c client) {
 }
 
 // fieldKey is a header name as a CGI-style backend (WSGI, PHP, Rack)
-// knows it: case does not matter and "_" is read as "-", so that
+// knows it: ASCII case does not matter and "_" is read as "-", so that
 // X_Forwarded_For and X-Forwarded-For are the same variable there.
 func fieldKey(name string) string {
-	return strings.ReplaceAll(strings.ToLower(name), "_", "-")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '_':
+			return '-'
+		case 'A' <= r && r <= 'Z':
+			return r + ('a' - 'A')
+		}
+		return r
+	}, name)
 }
 
 // ownedPrefix starts the names of the headers that are ANCM's to send
