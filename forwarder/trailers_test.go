@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -185,5 +186,5 @@ func TestTrailerAllowed(t *testing.T) {
 
 // equalHeader reports whether a and b have the same fields and values.
 func equalHeader(a, b http.Header) bool {
-	return maps.EqualFunc(a, b, func(x, y []string) bool { return strings.Join(x, "\x00") == strings.Join(y, "\x00") && len(x) == len(y) })
+	return maps.EqualFunc(a, b, slices.Equal)
 }
