@@ -1,6 +1,7 @@
 package forwarder
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ const (
 	offline                       // app_offline.htm is present (503, the file as the page)
 	requestTimeout                // the client stalled sending its body (408)
 	tooLarge                      // the body is over maxAllowedContentLength (413)
+	badBody                       // the client's body was malformed or cut short (400)
 
 	problems // how many there are
 )
@@ -73,6 +75,9 @@ var answers = [problems]answer{
 	}, 0, true},
 	tooLarge: {http.StatusRequestEntityTooLarge, "413", "Request Entity Too Large", []string{
 		"The request body is larger than maxAllowedContentLength in web.config.",
+	}, 0, true},
+	badBody: {http.StatusBadRequest, "400", "Bad Request", []string{
+		"The request body was malformed, or ended before its announced end.",
 	}, 0, true},
 }
 
@@ -147,14 +152,18 @@ func (f *Forwarder) unavailable(w http.ResponseWriter, r *http.Request, err erro
 	f.writeError(w, r, startupFailure, err)
 }
 
-// proxyError is the ReverseProxy's ErrorHandler: the backend failed before
+// proxyError is the ReverseProxy's ErrorHandler: the request failed before
 // the response headers were sent. (After that, ReverseProxy aborts the
-// client connection, so that a cut response never looks complete.)
+// client connection, so that a cut response never looks complete.) A
+// failure while reading the client's body is the client's, whatever the
+// Transport made of it: blaming the backend would let any client fake
+// backend failures.
 func (f *Forwarder) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	st := stateOf(r)
 	st.mu.Lock()
-	tooLargeBody, stalled := st.tooLarge, st.stalled
+	tooLargeBody, stalled, bodyErr := st.tooLarge, st.stalled, st.badBody
 	st.mu.Unlock()
+	backendTimeout := errors.Is(context.Cause(r.Context()), errBackendTimeout)
 	var acquire *acquireError
 	switch {
 	case errors.As(err, &acquire):
@@ -166,7 +175,9 @@ func (f *Forwarder) proxyError(w http.ResponseWriter, r *http.Request, err error
 			ce.Write(requestFields(r, zap.Duration("client_idle", f.clientIdle))...)
 		}
 		f.writeError(w, r, requestTimeout, nil)
-	case errors.Is(context.Cause(r.Context()), errBackendTimeout):
+	case bodyErr != nil, r.Context().Err() != nil && !backendTimeout && st.body.cutShort():
+		f.badClientBody(w, r, cmp.Or(bodyErr, err))
+	case backendTimeout:
 		f.log.Warn("backend timed out", requestFields(r, zap.Duration("request_timeout", f.cfg.RequestTimeout))...)
 		f.writeError(w, r, gatewayTimeout, err)
 	case r.Context().Err() != nil:
@@ -175,6 +186,21 @@ func (f *Forwarder) proxyError(w http.ResponseWriter, r *http.Request, err error
 		f.log.Error("backend unreachable", requestFields(r, zap.Error(err))...)
 		f.writeError(w, r, badGateway, err)
 	}
+}
+
+// badClientBody answers a request whose body could not be read whole: it
+// was malformed (a bad chunk), or the client closed or reset its
+// connection before its end. The 400 still reaches a client that only
+// closed its sending side; the connection is closed after it.
+func (f *Forwarder) badClientBody(w http.ResponseWriter, r *http.Request, err error) {
+	msg := "malformed request body"
+	if r.Context().Err() != nil {
+		msg = "client went away"
+	}
+	if ce := f.log.Check(zap.DebugLevel, msg); ce != nil {
+		ce.Write(requestFields(r, zap.Error(err))...)
+	}
+	f.writeError(w, r, badBody, nil)
 }
 
 // clientGone logs a request whose client left: nothing can be sent, and it

@@ -14,8 +14,10 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,7 +49,21 @@ type Forwarder struct {
 	log        *zap.Logger
 	proxy      *httputil.ReverseProxy
 	transport  *http.Transport
-	clientIdle time.Duration // clientIdleTimeout; shorter in tests
+	clientIdle time.Duration  // clientIdleTimeout; shorter in tests
+	trusted    []netip.Prefix // see TrustedProxies
+}
+
+// An Option sets what a Forwarder takes from roost's command line rather
+// than from web.config.
+type Option func(*Forwarder)
+
+// TrustedProxies makes the Forwarder keep, and append to, the
+// X-Forwarded-For and X-Forwarded-Proto of clients whose address is in one
+// of prefixes: proxies in front of roost, such as a load balancer. Every
+// other client's are replaced with what roost saw. Without it, no client
+// is trusted.
+func TrustedProxies(prefixes []netip.Prefix) Option {
+	return func(f *Forwarder) { f.trusted = slices.Clone(prefixes) }
 }
 
 // clientIdleTimeout bounds how long a client may stall while sending its
@@ -55,12 +71,16 @@ type Forwarder struct {
 // client must not hold a connection to the backend forever.
 const clientIdleTimeout = 2 * time.Minute
 
-// New returns a Forwarder for up, configured by cfg. log may be nil.
-func New(up Upstream, cfg config.Proxy, log *zap.Logger) *Forwarder {
+// New returns a Forwarder for up, configured by cfg and opts. log may be
+// nil.
+func New(up Upstream, cfg config.Proxy, log *zap.Logger, opts ...Option) *Forwarder {
 	if log == nil {
 		log = zap.NewNop()
 	}
 	f := &Forwarder{up: up, cfg: cfg, log: log.Named("forwarder"), clientIdle: clientIdleTimeout}
+	for _, o := range opts {
+		o(f)
+	}
 	f.transport = newTransport(cfg)
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:        f.rewrite,
@@ -101,9 +121,10 @@ func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer st.stopIdle()
 	}
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { st.gotConn.Store(true) }})
+	in := r // the server's own request, whose Trailer it fills in
 	r = r.WithContext(context.WithValue(ctx, stateKey{}, st))
 	if r.Body != nil && r.Body != http.NoBody {
-		st.body = &clientBody{ReadCloser: http.MaxBytesReader(w, r.Body, f.cfg.MaxAllowedContentLength), st: st}
+		st.body = &clientBody{ReadCloser: http.MaxBytesReader(w, r.Body, f.cfg.MaxAllowedContentLength), st: st, in: in}
 		r.Body = st.body
 	}
 	f.proxy.ServeHTTP(&clientWriter{ResponseWriter: w, st: st}, r)
@@ -121,6 +142,7 @@ type requestState struct {
 	retried bool        // the backend refused the connection once, and another was acquired
 	body    *clientBody // the request body, or nil
 	gotConn atomic.Bool // a connection to a backend was obtained: the request may have been sent
+	trailer http.Header // the trailer of the request to the backend, filled in when the body ends
 
 	client     *http.ResponseController // the client's connection, for its deadlines
 	clientIdle time.Duration            // how long the client may stall
@@ -131,6 +153,7 @@ type requestState struct {
 	waiting  int           // calls blocked on the client; the clock stops meanwhile
 	tooLarge bool          // the body passed maxAllowedContentLength
 	stalled  bool          // the client stalled past clientIdle while sending its body
+	badBody  error         // reading the body failed otherwise: it was malformed or cut short
 
 	// hasBody is set when the response has a body to come: its headers
 	// are then flushed at once rather than held until the first bytes
@@ -200,11 +223,14 @@ func (b *backendBody) Read(p []byte) (int, error) {
 }
 
 // clientBody is the request body: the time spent reading it is the
-// client's, and it notes when the body is too large.
+// client's, it notes why reading it failed, and it passes the client's
+// trailer on once it has ended.
 type clientBody struct {
 	io.ReadCloser
 	st   *requestState
-	used atomic.Bool // a read was attempted: the body cannot be sent again
+	in   *http.Request // the server's request, whose Trailer is complete at the body's end
+	used atomic.Bool   // a read was attempted: the body cannot be sent again
+	done atomic.Bool   // the body was read to its end
 }
 
 func (c *clientBody) Read(p []byte) (int, error) {
@@ -216,18 +242,38 @@ func (c *clientBody) Read(p []byte) (int, error) {
 	n, err := c.ReadCloser.Read(p)
 	c.st.client.SetReadDeadline(time.Time{})
 	c.st.clientWait(false)
+	switch {
+	case err == io.EOF:
+		// The server has read the trailer by now, and the Transport
+		// writes its own after this read, on this goroutine.
+		c.done.Store(true)
+		if c.st.trailer != nil {
+			copyTrailers(c.st.trailer, c.in.Trailer)
+		}
+	case err != nil:
+		c.st.bodyFailed(err)
+	}
+	return n, err
+}
+
+// cutShort reports whether the client's body was begun but not read to
+// its end.
+func (c *clientBody) cutShort() bool { return c != nil && c.used.Load() && !c.done.Load() }
+
+// bodyFailed notes why reading the client's body failed: whatever it is,
+// it is the client's doing, not the backend's.
+func (st *requestState) bodyFailed(err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		c.st.mu.Lock()
-		c.st.tooLarge = true
-		c.st.mu.Unlock()
+		st.tooLarge = true
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		c.st.mu.Lock()
-		c.st.stalled = true
-		c.st.mu.Unlock()
+		st.stalled = true
+	case st.badBody == nil:
+		st.badBody = err
 	}
-	return n, err
 }
 
 // clientWriter is the ResponseWriter: the time spent writing and flushing

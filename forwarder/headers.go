@@ -7,19 +7,25 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"strings"
 
 	"github.com/roosthq/roost/config"
 )
 
+// The request header rules live in pure functions (rewriteHeader,
+// requestHost, outTrailer, copyTrailers) so that any path to the backend
+// applies the same ones; rewrite is the ReverseProxy's use of them.
+
 // rewrite builds the request to the backend, with the headers ANCM sends:
 //
-//   - Host as the client sent it;
-//   - X-Forwarded-For and X-Forwarded-Proto: the client's values with the
-//     client's address and the scheme appended;
-//   - MS-ASPNETCORE-* headers from the client removed; the pairing token in
-//     MS-ASPNETCORE-TOKEN (for <aspNetCore>) and the client's TLS
-//     certificate in MS-ASPNETCORE-CLIENTCERT added;
+//   - Host as the client sent it, or the address it connected to when it
+//     sent none (requestHost);
+//   - X-Forwarded-For, X-Forwarded-Proto, MS-ASPNETCORE-TOKEN and
+//     MS-ASPNETCORE-CLIENTCERT as rewriteHeader sets them, every other
+//     header roost owns dropped in any spelling;
+//   - the trailer fields that may be trailers, once the body has ended
+//     (see outTrailer);
 //   - no Upgrade: h2c.
 //
 // ReverseProxy has already removed hop-by-hop headers and the client's
@@ -30,36 +36,237 @@ func (f *Forwarder) rewrite(pr *httputil.ProxyRequest) {
 	st := stateOf(pr.In)
 	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
 	pr.SetURL(st.target)
-	pr.Out.Host = pr.In.Host
+	local, _ := pr.In.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	pr.Out.Host = requestHost(pr.In.Host, local)
+
+	rewriteHeader(pr.Out.Header, pr.In.Header, f.clientOf(pr.In, st.token))
+
+	pr.Out.Trailer = outTrailer(pr.In.Trailer)
+	st.trailer = pr.Out.Trailer
+	if len(pr.Out.Trailer) > 0 && pr.Out.ContentLength > 0 {
+		// Only a chunked body carries trailers over HTTP/1.1: an HTTP/2
+		// client's length gives way to them.
+		pr.Out.ContentLength = -1
+	}
 
 	h := pr.Out.Header
-	for name := range h {
-		if len(name) >= len("Ms-Aspnetcore") && strings.EqualFold(name[:len("Ms-Aspnetcore")], "Ms-Aspnetcore") {
-			delete(h, name)
-		}
-	}
-	if f.cfg.Kind == config.AspNetCore && st.token != "" {
-		h.Set("MS-ASPNETCORE-TOKEN", st.token)
-	}
-	if tls := pr.In.TLS; tls != nil && len(tls.PeerCertificates) > 0 {
-		h.Set("MS-ASPNETCORE-CLIENTCERT", base64.StdEncoding.EncodeToString(tls.PeerCertificates[0].Raw))
-	}
-
-	if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
-		h.Set("X-Forwarded-For", appendList(pr.In.Header.Values("X-Forwarded-For"), ip))
-	}
-	scheme := "http"
-	if pr.In.TLS != nil {
-		scheme = "https"
-	}
-	h.Set("X-Forwarded-Proto", appendList(pr.In.Header.Values("X-Forwarded-Proto"), scheme))
-
 	if strings.EqualFold(h.Get("Upgrade"), "h2c") {
 		// A cleartext HTTP/2 upgrade is between the client and roost; the
 		// backend speaks HTTP/1.1 with roost.
 		h.Del("Upgrade")
 		h.Del("Connection")
 		h.Del("Http2-Settings")
+	}
+}
+
+// client is what roost knows of where a request came from, which the
+// backend is told in the headers roost owns.
+type client struct {
+	ip      string // the client's IP address; "" if unknown
+	scheme  string // "http" or "https"
+	trusted bool   // ip is a trusted proxy: its X-Forwarded-* are kept
+	token   string // the pairing token for MS-ASPNETCORE-TOKEN; "" for none
+	cert    []byte // the client's TLS certificate (DER), or nil
+}
+
+// clientOf describes r's client, with token as the pairing token when the
+// app is an <aspNetCore> one.
+func (f *Forwarder) clientOf(r *http.Request, token string) client {
+	c := client{scheme: "http"}
+	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		c.ip = ip
+		c.trusted = trusted(f.trusted, ip)
+	}
+	if r.TLS != nil {
+		c.scheme = "https"
+		if len(r.TLS.PeerCertificates) > 0 {
+			c.cert = r.TLS.PeerCertificates[0].Raw
+		}
+	}
+	if f.cfg.Kind == config.AspNetCore {
+		c.token = token
+	}
+	return c
+}
+
+// trusted reports whether ip is in one of the prefixes.
+func trusted(prefixes []netip.Prefix, ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap().WithZone("")
+	for _, p := range prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// rewriteHeader makes the header of a request ready for the backend. It
+// reads in, the client's header, and changes out, the header to send,
+// which may be in itself:
+//
+//   - every header roost owns (owned), and every underscore twin of a
+//     header roost sets or strips (twin), is dropped;
+//   - X-Forwarded-For gets c's IP and X-Forwarded-Proto c's scheme:
+//     appended to the client's values when c is a trusted proxy, else
+//     instead of them;
+//   - MS-ASPNETCORE-TOKEN carries c's token and MS-ASPNETCORE-CLIENTCERT
+//     its certificate (base64), when it has them.
+//
+// Every other header is left as it is.
+func rewriteHeader(out, in http.Header, c client) {
+	var xff, xfp []string
+	if c.trusted {
+		xff = append(xff, in.Values("X-Forwarded-For")...)
+		xfp = append(xfp, in.Values("X-Forwarded-Proto")...)
+	}
+	for name := range out {
+		if owned(name) || twin(name) {
+			delete(out, name)
+		}
+	}
+	if c.ip != "" {
+		out.Set("X-Forwarded-For", appendList(xff, c.ip))
+	}
+	out.Set("X-Forwarded-Proto", appendList(xfp, c.scheme))
+	if c.token != "" {
+		out.Set("MS-ASPNETCORE-TOKEN", c.token)
+	}
+	if c.cert != nil {
+		out.Set("MS-ASPNETCORE-CLIENTCERT", base64.StdEncoding.EncodeToString(c.cert))
+	}
+}
+
+// fieldKey is a header name as a CGI-style backend (WSGI, PHP, Rack)
+// knows it: ASCII case does not matter and "_" is read as "-", so that
+// X_Forwarded_For and X-Forwarded-For are the same variable there.
+func fieldKey(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '_':
+			return '-'
+		case 'A' <= r && r <= 'Z':
+			return r + ('a' - 'A')
+		}
+		return r
+	}, name)
+}
+
+// ownedPrefix starts the names of the headers that are ANCM's to send
+// (MS-ASPNETCORE-TOKEN, -CLIENTCERT, -EVENT, -WINAUTHTOKEN...), as a
+// field key.
+const ownedPrefix = "ms-aspnetcore"
+
+// ownedNames are the field keys of the other headers roost owns: it sets
+// the first two and never forwards the client's Forwarded or
+// X-Forwarded-Host.
+var ownedNames = map[string]bool{
+	"x-forwarded-for":   true,
+	"x-forwarded-proto": true,
+	"x-forwarded-host":  true,
+	"forwarded":         true,
+}
+
+// owned reports whether name, in any spelling, is a header that only roost
+// may send to the backend: a client's is never forwarded as it is.
+func owned(name string) bool {
+	k := fieldKey(name)
+	return strings.HasPrefix(k, ownedPrefix) || ownedNames[k]
+}
+
+// twinned are the field keys of the headers, besides the owned ones, that
+// roost sets or strips on the way to the backend: the hop-by-hop ones and
+// the framing it writes itself.
+var twinned = map[string]bool{
+	"connection":          true,
+	"proxy-connection":    true,
+	"keep-alive":          true,
+	"proxy-authenticate":  true,
+	"proxy-authorization": true,
+	"te":                  true,
+	"trailer":             true,
+	"transfer-encoding":   true,
+	"upgrade":             true,
+	"http2-settings":      true,
+	"content-length":      true,
+}
+
+// twin reports whether name is spelled with "_" and is, read as a CGI
+// backend reads it, a header roost sets or strips: the backend would take
+// it for the real one.
+func twin(name string) bool {
+	return strings.Contains(name, "_") && (owned(name) || twinned[fieldKey(name)])
+}
+
+// requestHost is the Host the backend gets: the client's, or, when the
+// client sent none (HTTP/1.0 allows that), the address the client
+// connected to, as IIS does. The backend's own loopback address is never
+// sent: the app would build links to it.
+func requestHost(host string, local net.Addr) string {
+	switch {
+	case host != "":
+		return host
+	case local != nil:
+		return local.String()
+	default:
+		return "localhost"
+	}
+}
+
+// notTrailers are the field keys of fields that must not come in a
+// request's trailer section, by RFC 9110 section 6.5.1 (and the list RFC
+// 7230 section 4.1.2 gave): framing, routing, request modifiers and
+// conditionals, authentication, response controls and what describes the
+// content; and cookies, which are credentials. A backend that merges
+// trailers into the header would otherwise act on them after the fact.
+var notTrailers = map[string]bool{
+	"content-length": true, "transfer-encoding": true, "trailer": true, "host": true,
+	"cache-control": true, "expect": true, "max-forwards": true, "pragma": true, "range": true,
+	"if-match": true, "if-none-match": true, "if-modified-since": true, "if-unmodified-since": true, "if-range": true,
+	"authorization": true, "proxy-authorization": true, "www-authenticate": true, "proxy-authenticate": true,
+	"cookie": true, "set-cookie": true,
+	"age": true, "date": true, "expires": true, "location": true, "retry-after": true, "vary": true, "warning": true,
+	"content-encoding": true, "content-type": true, "content-range": true,
+}
+
+// trailerAllowed reports whether a request trailer field may be forwarded:
+// not one that must not be a trailer, nor one roost owns or that is
+// hop-by-hop, in any spelling.
+func trailerAllowed(name string) bool {
+	k := fieldKey(name)
+	return !notTrailers[k] && !twinned[k] && !owned(name)
+}
+
+// outTrailer returns the trailer of the request to the backend: the
+// fields the client announced that may be trailers, without values yet.
+// copyTrailers fills it in when the client's body has ended. It is never
+// nil, so that fields the client did not announce can be added too.
+func outTrailer(announced http.Header) http.Header {
+	out := make(http.Header, len(announced))
+	for name := range announced {
+		if trailerAllowed(name) {
+			out[http.CanonicalHeaderKey(name)] = nil
+		}
+	}
+	return out
+}
+
+// copyTrailers copies into out the fields of the client's trailer, in,
+// that may be trailers, and removes from out those the client announced
+// but did not send.
+func copyTrailers(out, in http.Header) {
+	for name, values := range in {
+		if trailerAllowed(name) && len(values) > 0 {
+			out[http.CanonicalHeaderKey(name)] = values
+		}
+	}
+	for name, values := range out {
+		if len(values) == 0 {
+			delete(out, name)
+		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 func TestRequestHeaders(t *testing.T) {
 	e := newEnv(t, baseConfig())
+	e.fwd.trusted = loopback // the client's X-Forwarded-* are appended to
 	e.startBackend(echo)
 	e.startFront()
 
@@ -137,6 +138,7 @@ func TestTLSHeaders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, baseConfig())
+			e.fwd.trusted = loopback // the client's X-Forwarded-Proto is appended to
 			e.startBackend(echo)
 			e.startTLSFront(tt.h2)
 			var want []string

@@ -244,7 +244,8 @@ func TestRunServesAndStopsGracefully(t *testing.T) {
 	if got.URI != "/headers?x=%3F" || got.Host != "example.test" {
 		t.Errorf("backend saw URI %q, Host %q", got.URI, got.Host)
 	}
-	if xff := got.Header.Get("X-Forwarded-For"); xff != "203.0.113.7, 127.0.0.1" {
+	// No --trusted-proxies: the client's X-Forwarded-For is replaced.
+	if xff := got.Header.Get("X-Forwarded-For"); xff != "127.0.0.1" {
 		t.Errorf("X-Forwarded-For = %q", xff)
 	}
 	if xfp := got.Header.Get("X-Forwarded-Proto"); xfp != "http" {

@@ -37,6 +37,7 @@ type runFlagValues struct {
 	logFormat      string
 	logFile        string
 	service        bool
+	trustedProxies []string // --trusted-proxies values, each a comma-separated list
 }
 
 // newRunFlagSet returns roost run's flag set, which reports flag errors
@@ -52,6 +53,10 @@ func newRunFlagSet(out io.Writer) (*flag.FlagSet, *runFlagValues) {
 	fs.StringVar(&v.logFormat, "log-format", "console", "roost's log format: "+strings.Join(logs.Formats, ", "))
 	fs.StringVar(&v.logFile, "log-file", "", "also append roost's log to this file (for services, which have no console)")
 	fs.BoolVar(&v.service, "service", false, "run under the service manager, which roost service install says; on Windows, talk to the Service Control Manager")
+	fs.Func("trusted-proxies", "proxies in front of roost whose X-Forwarded-For and X-Forwarded-Proto are kept and appended to: IP addresses and CIDR prefixes, comma-separated; repeatable (default none: every client's are replaced)", func(s string) error {
+		v.trustedProxies = append(v.trustedProxies, s)
+		return nil
+	})
 	return fs, v
 }
 
@@ -74,6 +79,13 @@ func (v *runFlagValues) check() (runFlags, error) {
 	}
 	if err := f.log.Check(); err != nil {
 		return runFlags{}, err
+	}
+	for _, s := range v.trustedProxies {
+		p, err := host.ParseTrustedProxies(s)
+		if err != nil {
+			return runFlags{}, err
+		}
+		f.opts.TrustedProxies = append(f.opts.TrustedProxies, p...)
 	}
 	for _, s := range v.listen {
 		l, err := host.ParseListen(s)

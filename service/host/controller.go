@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -27,6 +28,7 @@ type controller struct {
 	httpsPort int
 	watchdog  *supervisor.Watchdog
 	output    func(cfg *config.Config) func(pid int, started time.Time) io.WriteCloser
+	trusted   []netip.Prefix // --trusted-proxies, for every generation's forwarder
 
 	// cfg is the configuration in force: the last valid one. Only the
 	// controller's goroutine stores it; stop reads it.
@@ -48,6 +50,7 @@ func newController(cfg *config.Config, opts Options, httpsPort int) *controller 
 		httpsPort: httpsPort,
 		watchdog:  opts.Watchdog,
 		output:    opts.Output,
+		trusted:   opts.TrustedProxies,
 		stopping:  make(chan struct{}),
 	}
 	c.cfg.Store(cfg)
@@ -229,7 +232,7 @@ func (c *controller) newGeneration(cfg *config.Config) *generation {
 	return &generation{
 		cfg:  cfg,
 		sup:  sup,
-		fwd:  forwarder.New(sup, cfg.Proxy, c.log),
+		fwd:  forwarder.New(sup, cfg.Proxy, c.log, forwarder.TrustedProxies(c.trusted)),
 		done: make(chan struct{}),
 		idle: make(chan struct{}, 1),
 	}

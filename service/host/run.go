@@ -18,6 +18,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -45,6 +46,12 @@ type Options struct {
 	// to the backend in MS-ASPNETCORE-CLIENTCERT. roost does not verify it:
 	// like IIS with "accept client certificates", it leaves that to the app.
 	TLSClientCerts bool
+
+	// TrustedProxies are the client addresses (proxies in front of roost,
+	// such as a load balancer) whose X-Forwarded-For and X-Forwarded-Proto
+	// are kept and appended to; every other client's are replaced with what
+	// roost saw. See forwarder.TrustedProxies.
+	TrustedProxies []netip.Prefix
 
 	Logger *zap.Logger
 

@@ -50,6 +50,8 @@
 //	/crash                nothing: the fake exits with code 1 at once
 //	/bytes?n=N            N bytes, streamed without a Content-Length
 //	/sha256               "HEX N": the SHA-256 and length of the body
+//	/trailers             the body's length and the trailer that followed
+//	                      it, as JSON: "length" and "trailer"
 //	GET /unlisten         closes the listener; the fake goes on running,
 //	                      deaf, until stopped
 //	POST /iisintegration  the IIS shutdown request (see FAKE_SHUTDOWN)

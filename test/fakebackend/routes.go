@@ -28,6 +28,7 @@ func routes(ln net.Listener, s *stopper) *http.ServeMux {
 	})
 	mux.HandleFunc("/bytes", serveBytes)
 	mux.HandleFunc("/sha256", serveSHA256)
+	mux.HandleFunc("/trailers", serveTrailers)
 	mux.HandleFunc("GET /unlisten", func(w http.ResponseWriter, r *http.Request) {
 		ln.Close() // serve goes on waiting, but no connection comes in
 	})
@@ -97,6 +98,17 @@ func serveSHA256(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintf(w, "%x %d", h.Sum(nil), n)
+}
+
+// serveTrailers reads the body, then answers with its length and the
+// trailer that came after it.
+func serveTrailers(w http.ResponseWriter, r *http.Request) {
+	n, err := io.Copy(io.Discard, r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]any{"length": n, "trailer": r.Trailer})
 }
 
 // shutdownRequest answers the IIS shutdown request as FAKE_SHUTDOWN says.
