@@ -88,11 +88,11 @@ func New(up Upstream, cfg config.Proxy, log *zap.Logger, opts ...Option) *Forwar
 		ModifyResponse: f.modifyResponse,
 		ErrorHandler:   f.proxyError,
 		BufferPool:     bufferPool{},
-		// Every byte the backend sent goes to the client at once: a body
-		// is flushed after each write, whatever its framing (the headers
-		// too: see clientWriter.WriteHeader).
-		FlushInterval: -1,
-		ErrorLog:       zap.NewStdLog(f.log),
+		// No FlushInterval: clientWriter flushes every write itself, and
+		// headers a body is slow to follow only when it is (a negative
+		// interval would flush every response's headers on their own,
+		// from a timer: a second write for each ordinary response).
+		ErrorLog:      zap.NewStdLog(f.log),
 	}
 	return f
 }
@@ -120,14 +120,20 @@ func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.idle = time.AfterFunc(d, func() { cancel(errBackendTimeout) })
 		defer st.stopIdle()
 	}
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { st.gotConn.Store(true) }})
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		st.gotConn.Store(true)
+		st.conn, _ = info.Conn.(*backendConn)
+	}})
 	in := r // the server's own request, whose Trailer it fills in
 	r = r.WithContext(context.WithValue(ctx, stateKey{}, st))
 	if r.Body != nil && r.Body != http.NoBody {
 		st.body = &clientBody{ReadCloser: http.MaxBytesReader(w, r.Body, f.cfg.MaxAllowedContentLength), st: st, in: in}
 		r.Body = st.body
 	}
-	f.proxy.ServeHTTP(&clientWriter{ResponseWriter: w, st: st}, r)
+	cw := &clientWriter{ResponseWriter: w, st: st}
+	cw.flushHeadersFunc = cw.flushHeaders
+	defer cw.finish()
+	f.proxy.ServeHTTP(cw, r)
 }
 
 // errBackendTimeout is the cause of a request cancelled because the backend
@@ -155,10 +161,14 @@ type requestState struct {
 	stalled  bool          // the client stalled past clientIdle while sending its body
 	badBody  error         // reading the body failed otherwise: it was malformed or cut short
 
-	// hasBody is set when the response has a body to come: its headers
-	// are then flushed at once rather than held until the first bytes
-	// of the body, which may take a while.
-	hasBody bool
+	// hasBody is set when the response has a body to come; while its
+	// headers wait unsent, beforeWait is the func that sends them, for
+	// conn, the connection to the backend, to call before it waits for
+	// the network. The handler's goroutine sets all three.
+	hasBody    bool
+	beforeWait *func()
+	conn       *backendConn
+	unsent     int64 // bytes of a body of known length not yet written; -1: unknown
 }
 
 type stateKey struct{}
@@ -215,6 +225,12 @@ type backendBody struct {
 }
 
 func (b *backendBody) Read(p []byte) (int, error) {
+	if f, conn := b.st.beforeWait, b.st.conn; f != nil && conn != nil {
+		// Headers wait unsent: should this read wait for the network,
+		// they go first (see clientWriter).
+		conn.beforeWait.Store(f)
+		defer conn.beforeWait.Store(nil)
+	}
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
 		b.st.active()
@@ -279,31 +295,81 @@ func (st *requestState) bodyFailed(err error) {
 // clientWriter is the ResponseWriter: the time spent writing and flushing
 // to the client is the client's. Unwrap lets http.ResponseController reach
 // the writer underneath for hijacking and the rest.
+//
+// Every body write is flushed at once, and the headers go out with the
+// first one. When the body is slow to begin (a drip, a long
+// poll), flushHeaders sends the headers on their own as soon as reading
+// the body has to wait for the network (see backendConn), so the client
+// sees the status at once; an ordinary response, whose body came with its
+// headers, still goes out in one write.
 type clientWriter struct {
 	http.ResponseWriter
 	st *requestState
+
+	flushHeadersFunc func() // flushHeaders, made once for st.beforeWait
+
+	// mu orders the handler's writes and flushHeaders, which the
+	// Transport's own goroutine may call; once done is set, flushHeaders
+	// touches nothing.
+	mu    sync.Mutex
+	wrote bool // body bytes were written, and with them the headers
+	done  bool // the handler has finished with the writer
 }
 
-// WriteHeader sends the response's headers, and flushes them at once when
-// a body is to follow: the backend may send it a while later (a drip, a
-// long poll), and the client should not wait for it to see the status.
-// A response with no body is not flushed here: the end of the handler
-// sends it whole.
 func (c *clientWriter) WriteHeader(code int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.ResponseWriter.WriteHeader(code)
 	if code >= http.StatusOK && c.st.hasBody {
-		c.FlushError()
+		c.st.beforeWait = &c.flushHeadersFunc
 	}
 }
 
+// flushHeaders sends the headers alone, unless body bytes went with them.
+func (c *clientWriter) flushHeaders() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.done && !c.wrote {
+		c.flushLocked()
+	}
+}
+
+// Write sends p to the client at once: nothing the backend sent waits for
+// more. The last bytes of a body of known length are not flushed here:
+// the end of the response sends them, with no extra write. (A body of
+// unknown length, the proxy flushes itself.)
 func (c *clientWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wrote = true
+	c.st.beforeWait = nil // the headers go with these bytes
 	defer c.wait()()
-	return c.ResponseWriter.Write(p)
+	n, err := c.ResponseWriter.Write(p)
+	if c.st.unsent > 0 {
+		c.st.unsent -= int64(n)
+		if err == nil && c.st.unsent > 0 {
+			err = c.st.client.Flush()
+		}
+	}
+	return n, err
 }
 
 func (c *clientWriter) FlushError() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *clientWriter) flushLocked() error {
 	defer c.wait()()
 	return c.st.client.Flush()
+}
+
+// finish ends the writer's use: from now on flushHeaders does nothing.
+func (c *clientWriter) finish() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done = true
 }
 
 // wait starts waiting on the client, with a write deadline for this write

@@ -1,9 +1,12 @@
 package forwarder
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/roosthq/roost/config"
@@ -18,9 +21,16 @@ func newTransport(cfg config.Proxy) *http.Transport {
 	if cfg.RequestTimeout > 0 && cfg.RequestTimeout < dial {
 		dial = cfg.RequestTimeout
 	}
+	dialer := &net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		Proxy:                  nil, // never an HTTP proxy between roost and its backend
-		DialContext:            (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy: nil, // never an HTTP proxy between roost and its backend
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &backendConn{Conn: c}, nil
+		},
 		ForceAttemptHTTP2:      false,
 		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{},
 		MaxIdleConns:           0, // no limit across hosts
@@ -32,4 +42,35 @@ func newTransport(cfg config.Proxy) *http.Transport {
 		WriteBufferSize:        32 << 10,
 		ReadBufferSize:         32 << 10,
 	}
+}
+
+// backendConn is a connection to a backend that can tell a request when
+// reading its response has to wait for the network: the Transport reads
+// from the connection only once what it has buffered is used up, so a
+// Read here during the read of a body means the body is not all here yet.
+// A request whose headers wait unsent uses it to send them first (see
+// clientWriter).
+type backendConn struct {
+	net.Conn
+
+	// beforeWait, when set, is called before every read from the
+	// network. The Transport's own goroutine may read too (the next
+	// response's headers), so the func must be safe to call from there.
+	beforeWait atomic.Pointer[func()]
+}
+
+func (c *backendConn) Read(p []byte) (int, error) {
+	if f := c.beforeWait.Load(); f != nil {
+		(*f)()
+	}
+	return c.Conn.Read(p)
+}
+
+// CloseWrite half-closes the connection, as ReverseProxy's copier of an
+// upgraded connection (a WebSocket) does once one side has ended.
+func (c *backendConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
 }
