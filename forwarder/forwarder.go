@@ -92,7 +92,7 @@ func New(up Upstream, cfg config.Proxy, log *zap.Logger, opts ...Option) *Forwar
 		// headers a body is slow to follow only when it is (a negative
 		// interval would flush every response's headers on their own,
 		// from a timer: a second write for each ordinary response).
-		ErrorLog:      zap.NewStdLog(f.log),
+		ErrorLog: zap.NewStdLog(f.log),
 	}
 	return f
 }
