@@ -1,7 +1,9 @@
 // Package forwarder proxies HTTP requests to the backend that package
 // supervisor keeps alive: headers as ANCM sets them, bodies streamed both
-// ways, WebSockets, trailers and 1xx responses passed through, and every
-// failure turned into a status and an error page in one place.
+// ways, WebSockets, trailers and 1xx responses passed through, requests
+// that IIS's request filtering denies (package forwarder/filter says
+// which) kept from the backend, and every failure turned into a status and
+// an error page in one place.
 //
 // It never starts, stops or signals processes: it asks an Upstream where
 // to send each request.
@@ -23,6 +25,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/roosthq/roost/config"
+	"github.com/roosthq/roost/forwarder/filter"
 )
 
 // Upstream is where requests go; in roost, the supervisor.
@@ -47,7 +50,8 @@ type Forwarder struct {
 	log        *zap.Logger
 	proxy      *httputil.ReverseProxy
 	transport  *http.Transport
-	clientIdle time.Duration // clientIdleTimeout; shorter in tests
+	clientIdle time.Duration  // clientIdleTimeout; shorter in tests
+	filtering  *filter.Filter // request filtering; nil lets everything through
 }
 
 // clientIdleTimeout bounds how long a client may stall while sending its
@@ -60,7 +64,7 @@ func New(up Upstream, cfg config.Proxy, log *zap.Logger) *Forwarder {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	f := &Forwarder{up: up, cfg: cfg, log: log.Named("forwarder"), clientIdle: clientIdleTimeout}
+	f := &Forwarder{up: up, cfg: cfg, log: log.Named("forwarder"), clientIdle: clientIdleTimeout, filtering: filter.New(cfg.Filtering)}
 	f.transport = newTransport(cfg)
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:        f.rewrite,
@@ -78,6 +82,10 @@ func (f *Forwarder) Close() { f.transport.CloseIdleConnections() }
 
 // ServeHTTP forwards one request.
 func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d := f.filtering.Check(r); d != nil {
+		f.refuse(w, r, d)
+		return
+	}
 	if r.ContentLength > f.cfg.MaxAllowedContentLength {
 		f.writeError(w, r, tooLarge, nil)
 		return
