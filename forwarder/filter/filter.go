@@ -14,6 +14,7 @@ package filter
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -56,13 +57,19 @@ func (d *Denial) Error() string {
 // Filter applies one set of rules. Its methods may be called at once from
 // many goroutines.
 type Filter struct {
-	rules   *config.RequestFiltering
-	hidden  []hiddenRule
-	exts    map[string]config.FilterEntry // by lower-case extension
-	long    []config.FilterEntry          // denied extensions of more than 3 letters, which 8.3 names shorten
-	seqs    []seqRule
-	verbs   map[string]config.FilterEntry // by upper-case verb
-	headers []config.FilterEntry
+	rules *config.RequestFiltering
+	// hiddenNames are the hidden segments of one ASCII name, by their
+	// name in lower case, for the common case: an ASCII segment that is no
+	// 8.3 short name. single has every one-name hidden segment, for the
+	// others; multi those of several names ("a/b").
+	hiddenNames   map[string]config.FilterEntry
+	single, multi []hiddenRule
+	foldOnly      []hiddenRule                  // one-name entries that are not ASCII: Unicode case folding may match ASCII segments
+	exts          map[string]config.FilterEntry // by lower-case extension
+	long          []config.FilterEntry          // denied extensions of more than 3 letters, which 8.3 names shorten
+	seqs          []seqRule
+	verbs         map[string]config.FilterEntry // by upper-case verb
+	headers       []config.FilterEntry
 }
 
 // hiddenRule is a hidden segment entry, split at separators: an entry
@@ -83,15 +90,24 @@ func New(rules *config.RequestFiltering) *Filter {
 	if rules == nil {
 		return nil
 	}
-	f := &Filter{rules: rules, exts: make(map[string]config.FilterEntry), verbs: make(map[string]config.FilterEntry), headers: rules.HeaderLimits}
+	f := &Filter{rules: rules, hiddenNames: make(map[string]config.FilterEntry), exts: make(map[string]config.FilterEntry),
+		verbs: make(map[string]config.FilterEntry), headers: rules.HeaderLimits}
 	for _, e := range rules.HiddenSegments {
-		if parts := strings.FieldsFunc(e.Value, isSeparator); len(parts) > 0 {
-			f.hidden = append(f.hidden, hiddenRule{e, parts})
+		parts := strings.FieldsFunc(e.Value, func(r rune) bool { return r == '/' || r == '\\' })
+		switch {
+		case len(parts) > 1:
+			f.multi = append(f.multi, hiddenRule{e, parts})
+		case len(parts) == 1:
+			f.single = append(f.single, hiddenRule{e, parts})
+			if hasHighBit(parts[0]) || len(parts[0]) > maxKey {
+				f.foldOnly = append(f.foldOnly, hiddenRule{e, parts})
+			} else if key := strings.ToLower(parts[0]); !hasKey(f.hiddenNames, key) {
+				f.hiddenNames[key] = e
+			}
 		}
 	}
 	for _, e := range rules.FileExtensions {
-		key := strings.ToLower(e.Value)
-		if _, dup := f.exts[key]; !dup {
+		if key := strings.ToLower(e.Value); !hasKey(f.exts, key) {
 			f.exts[key] = e
 		}
 		if !e.Allowed && len(e.Value) > 4 && e.Value[0] == '.' {
@@ -102,11 +118,18 @@ func New(rules *config.RequestFiltering) *Filter {
 		f.seqs = append(f.seqs, seqRule{e, strings.ToLower(e.Value)})
 	}
 	for _, e := range rules.Verbs {
-		if _, dup := f.verbs[strings.ToUpper(e.Value)]; !dup {
-			f.verbs[strings.ToUpper(e.Value)] = e
+		if key := strings.ToUpper(e.Value); !hasKey(f.verbs, key) {
+			f.verbs[key] = e
 		}
 	}
 	return f
+}
+
+// hasKey reports whether m has key: the first of entries that compare
+// equal wins.
+func hasKey(m map[string]config.FilterEntry, key string) bool {
+	_, ok := m[key]
+	return ok
 }
 
 // Check returns why r must not reach the backend, or nil to let it
@@ -227,21 +250,76 @@ func (f *Filter) checkSequences(p *urlPath) *Denial {
 // resolved or not, and the stdout log folder against the resolved path
 // from its root.
 func (f *Filter) checkHidden(p *urlPath) *Denial {
-	for _, h := range f.hidden {
-		for _, segs := range [][]string{p.segments, p.literal, p.loose} {
-			if seg, ok := findRun(segs, h.parts); ok {
-				return &Denial{Reason: HiddenSegment, Rule: "hiddenSegments", Value: h.entry.Value, Source: h.entry.Source(),
-					Detail: fmt.Sprintf("segment %q", seg)}
+	for i := range p.segs {
+		if e, ok := f.hiddenName(&p.segs[i]); ok {
+			return hiddenDenial(e, &p.segs[i])
+		}
+	}
+	if len(f.multi) > 0 {
+		// Resolving leaves out segments, which may join a run.
+		all := p.all()
+		for _, h := range f.multi {
+			for _, idx := range [][]int{all, p.literal, p.loose} {
+				if seg, ok := p.findRun(idx, h.parts); ok {
+					return hiddenDenial(h.entry, seg)
+				}
 			}
 		}
 	}
+	return f.checkStdoutLogs(p)
+}
+
+func hiddenDenial(e config.FilterEntry, seg *segment) *Denial {
+	return &Denial{Reason: HiddenSegment, Rule: "hiddenSegments", Value: e.Value, Source: e.Source(), Detail: fmt.Sprintf("segment %q", seg.text)}
+}
+
+// maxKey bounds the hidden names looked up by key.
+const maxKey = 64
+
+// hiddenName returns the one-name hidden segment seg names, if any.
+func (f *Filter) hiddenName(seg *segment) (config.FilterEntry, bool) {
+	if !seg.ascii || seg.short {
+		for _, h := range f.single {
+			if seg.sameName(h.parts[0]) {
+				return h.entry, true
+			}
+		}
+		return config.FilterEntry{}, false
+	}
+	for _, name := range seg.names[:seg.n] {
+		if len(name) > maxKey {
+			continue
+		}
+		var key [maxKey]byte
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			key[i] = c
+		}
+		if e, ok := f.hiddenNames[string(key[:len(name)])]; ok {
+			return e, true
+		}
+	}
+	for _, h := range f.foldOnly {
+		if seg.sameName(h.parts[0]) {
+			return h.entry, true
+		}
+	}
+	return config.FilterEntry{}, false
+}
+
+// checkStdoutLogs matches the stdout log files against the resolved path,
+// from its root.
+func (f *Filter) checkStdoutLogs(p *urlPath) *Denial {
 	logs := f.rules.StdoutLogs
 	if logs == nil {
 		return nil
 	}
-	for _, segs := range [][]string{p.literal, p.loose} {
-		if len(logs.Folder) > 0 && len(segs) >= len(logs.Folder) && runAt(segs, logs.Folder, 0) ||
-			len(logs.Folder) == 0 && len(segs) > 0 && hasNamePrefix(segs[0], logs.Prefix) {
+	for _, idx := range [][]int{p.literal, p.loose} {
+		if len(logs.Folder) > 0 && len(idx) >= len(logs.Folder) && p.runAt(idx, logs.Folder, 0) ||
+			len(logs.Folder) == 0 && len(idx) > 0 && p.segs[idx[0]].hasNamePrefix(logs.Prefix) {
 			source := "default"
 			if logs.Line > 0 {
 				source = "web.config line " + strconv.Itoa(logs.Line)
@@ -256,13 +334,18 @@ func (f *Filter) checkHidden(p *urlPath) *Denial {
 // checkExtension applies fileExtensions to the last segment of the
 // resolved path ("." when it has no extension, or the path is the root).
 func (f *Filter) checkExtension(p *urlPath) *Denial {
-	for _, segs := range [][]string{p.literal, p.loose} {
-		last := ""
-		if len(segs) > 0 {
-			last = segs[len(segs)-1]
+	var seen [8]string
+	n := 0
+	for _, idx := range [][]int{p.literal, p.loose} {
+		last := segment{n: 1} // the root: no name, no extension
+		if len(idx) > 0 {
+			last = p.segs[idx[len(idx)-1]]
 		}
-		literal, reduced := names(last)
-		for _, name := range []string{literal, reduced} {
+		for _, name := range last.names[:last.n] {
+			if slices.Contains(seen[:n], name) {
+				continue
+			}
+			seen[n], n = name, n+1
 			if d := f.extension(name); d != nil {
 				return d
 			}

@@ -1,32 +1,91 @@
 package filter
 
 import (
+	"slices"
 	"strings"
 )
 
 // urlPath is a request's path in the forms the rules look at.
 type urlPath struct {
-	raw      string   // as sent, escaped
-	decoded  string   // every %XX decoded once
-	segments []string // decoded, split at '/' and '\', empty ones left out
-	// literal and loose are segments with dot segments resolved, two
-	// ways, since servers and file systems differ: literal takes only "."
-	// and ".." for them; loose also "..;" or ".. " (a name cut as names
-	// does, then trailing spaces dropped), and drops any other name made
-	// only of dots and spaces. A rule that looks at the resolved path
-	// denies it when either form matches.
-	literal, loose []string
+	raw     string    // as sent, escaped
+	decoded string    // every %XX decoded once
+	segs    []segment // decoded, split at '/' and '\', empty ones left out
+	// literal and loose index the segments left once dot segments are
+	// resolved, two ways, since servers and file systems differ: literal
+	// takes only "." and ".." for them; loose also "..;" or ".. " (a
+	// segment cut at its first NUL, ':' or ';', then trailing spaces
+	// dropped), and drops any other segment made only of dots and spaces.
+	// A rule that looks at the resolved path denies it when either form
+	// matches.
+	literal, loose []int
 }
 
 func newPath(raw string) *urlPath {
 	p := &urlPath{raw: raw, decoded: unescape(raw)}
-	p.segments = strings.FieldsFunc(p.decoded, isSeparator)
-	p.literal = resolve(p.segments, false)
-	p.loose = resolve(p.segments, true)
+	d := p.decoded
+	n := 1 + strings.Count(d, "/") + strings.Count(d, `\`)
+	p.segs = make([]segment, 0, n)
+	for start := 0; start < len(d); {
+		end := start
+		for end < len(d) && d[end] != '/' && d[end] != '\\' {
+			end++
+		}
+		if end > start {
+			p.segs = append(p.segs, newSegment(d[start:end]))
+		}
+		start = end + 1
+	}
+	idx := make([]int, 2*len(p.segs))
+	p.literal = p.resolve(idx[:0:len(p.segs)], false)
+	p.loose = p.resolve(idx[len(p.segs):len(p.segs)], true)
 	return p
 }
 
-func isSeparator(r rune) bool { return r == '/' || r == '\\' }
+// segment is one segment of a path, with the names it may stand for.
+type segment struct {
+	text  string
+	names [4]string // names[:n] are the names it may stand for: see newSegment
+	n     int
+	short bool // one of its names has the form of an 8.3 short name
+	ascii bool // text is ASCII
+}
+
+// newSegment reads text. Its names are the text without trailing dots and
+// spaces, which Windows ignores ("web.config. " is web.config), and the
+// same cut at the first ':' (an NTFS stream: "web.config::$DATA"), at the
+// first ';' (path parameters, which Java servers drop: "web.config;x"),
+// and at the first NUL (where C strings end), each on its own.
+func newSegment(text string) segment {
+	s := segment{text: text, ascii: !hasHighBit(text)}
+	s.add(trimDotsSpaces(text))
+	for _, c := range [...]byte{':', ';', 0} {
+		if i := strings.IndexByte(text, c); i >= 0 {
+			s.add(trimDotsSpaces(text[:i]))
+		}
+	}
+	for _, name := range s.names[:s.n] {
+		if _, _, ok := shortName(name); ok {
+			s.short = true
+		}
+	}
+	return s
+}
+
+func (s *segment) add(name string) {
+	if !slices.Contains(s.names[:s.n], name) {
+		s.names[s.n] = name
+		s.n++
+	}
+}
+
+// all indexes every segment.
+func (p *urlPath) all() []int {
+	idx := make([]int, len(p.segs))
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}
 
 // unescape decodes every %XX escape in s once. A '%' not followed by two
 // hex digits stays as it is, as do all other bytes.
@@ -71,33 +130,36 @@ func hasHighBit(s string) bool {
 	return false
 }
 
-// names returns the two names a segment may stand for. literal is the
-// segment without trailing dots and spaces, which Windows ignores
-// ("web.config. " is web.config). reduced is also cut at the first NUL
-// (where C strings end), ':' (an NTFS stream: "web.config::$DATA") or ';'
-// (path parameters, which Java servers drop: "web.config;x").
-func names(seg string) (literal, reduced string) {
-	literal = strings.TrimRight(seg, ". ")
-	if i := strings.IndexAny(seg, "\x00:;"); i >= 0 {
-		seg = seg[:i]
+// cut returns seg up to its first NUL, ':' or ';'.
+func cut(seg string) string {
+	for i := 0; i < len(seg); i++ {
+		if c := seg[i]; c == 0 || c == ':' || c == ';' {
+			return seg[:i]
+		}
 	}
-	return literal, strings.TrimRight(seg, ". ")
+	return seg
 }
 
-// resolve removes dot segments from segs, as a server or file system
-// does; ".." at the root stays at the root. With loose, a segment is a dot
-// segment by its reduced form (see urlPath).
-func resolve(segs []string, loose bool) []string {
-	out := make([]string, 0, len(segs))
-	for _, s := range segs {
-		dots := s
+func trimDotsSpaces(s string) string {
+	n := len(s)
+	for n > 0 && (s[n-1] == '.' || s[n-1] == ' ') {
+		n--
+	}
+	return s[:n]
+}
+
+// resolve removes dot segments, as a server or file system does, and
+// appends to out the indexes of the segments left; ".." at the root stays
+// at the root. With loose, a segment is a dot segment by its reduced form
+// (see urlPath).
+func (p *urlPath) resolve(out []int, loose bool) []int {
+	for i := range p.segs {
+		dots := p.segs[i].text
 		if loose {
-			if i := strings.IndexAny(s, "\x00:;"); i >= 0 {
-				dots = s[:i]
-			}
+			dots = cut(dots)
 			if strings.TrimRight(dots, " ") == ".." {
 				dots = ".."
-			} else if strings.Trim(dots, ". ") == "" {
+			} else if trimDotsSpaces(dots) == "" {
 				dots = "."
 			}
 		}
@@ -108,35 +170,38 @@ func resolve(segs []string, loose bool) []string {
 				out = out[:len(out)-1]
 			}
 		default:
-			out = append(out, s)
+			out = append(out, i)
 		}
 	}
 	return out
 }
 
-// sameName reports whether the segment seg names the file or folder
-// name: by either of its names ignoring case, or by an 8.3 short name
-// Windows may have given name.
-func sameName(seg, name string) bool {
-	literal, reduced := names(seg)
-	return strings.EqualFold(literal, name) || strings.EqualFold(reduced, name) ||
-		shortAlias(literal, name) || shortAlias(reduced, name)
-}
-
-// findRun returns the first segment of segs at which parts follow each
-// other, each the same name as its part.
-func findRun(segs, parts []string) (string, bool) {
-	for i := 0; i+len(parts) <= len(segs); i++ {
-		if runAt(segs, parts, i) {
-			return segs[i], true
+// sameName reports whether seg names the file or folder name: by one of
+// its names ignoring case, or by an 8.3 short name Windows may have given
+// name.
+func (seg *segment) sameName(name string) bool {
+	for _, n := range seg.names[:seg.n] {
+		if strings.EqualFold(n, name) || seg.short && shortAlias(n, name) {
+			return true
 		}
 	}
-	return "", false
+	return false
 }
 
-func runAt(segs, parts []string, i int) bool {
+// findRun returns the first segment, among those idx lists, at which
+// parts follow each other, each the same name as its part.
+func (p *urlPath) findRun(idx []int, parts []string) (*segment, bool) {
+	for i := 0; i+len(parts) <= len(idx); i++ {
+		if p.runAt(idx, parts, i) {
+			return &p.segs[idx[i]], true
+		}
+	}
+	return nil, false
+}
+
+func (p *urlPath) runAt(idx []int, parts []string, i int) bool {
 	for j, part := range parts {
-		if !sameName(segs[i+j], part) {
+		if !p.segs[idx[i+j]].sameName(part) {
 			return false
 		}
 	}
@@ -145,10 +210,13 @@ func runAt(segs, parts []string, i int) bool {
 
 // hasNamePrefix reports whether seg names a file whose name starts with
 // prefix (the stdout log files: prefix is "<base>_", and they end in .log).
-func hasNamePrefix(seg, prefix string) bool {
-	literal, reduced := names(seg)
-	return hasPrefixFold(literal, prefix) || hasPrefixFold(reduced, prefix) ||
-		shortAlias(literal, prefix+"0.log") || shortAlias(reduced, prefix+"0.log")
+func (seg *segment) hasNamePrefix(prefix string) bool {
+	for _, n := range seg.names[:seg.n] {
+		if hasPrefixFold(n, prefix) || seg.short && shortAlias(n, prefix+"0.log") {
+			return true
+		}
+	}
+	return false
 }
 
 func hasPrefixFold(s, prefix string) bool {
