@@ -93,7 +93,14 @@ func New(rules *config.RequestFiltering) *Filter {
 	f := &Filter{rules: rules, hiddenNames: make(map[string]config.FilterEntry), exts: make(map[string]config.FilterEntry),
 		verbs: make(map[string]config.FilterEntry), headers: rules.HeaderLimits}
 	for _, e := range rules.HiddenSegments {
-		parts := strings.FieldsFunc(e.Value, func(r rune) bool { return r == '/' || r == '\\' })
+		// Entries are names as segments' names are: without trailing dots
+		// and spaces.
+		var parts []string
+		for _, part := range strings.FieldsFunc(e.Value, func(r rune) bool { return r == '/' || r == '\\' }) {
+			if part = trimDotsSpaces(part); part != "" {
+				parts = append(parts, part)
+			}
+		}
 		switch {
 		case len(parts) > 1:
 			f.multi = append(f.multi, hiddenRule{e, parts})

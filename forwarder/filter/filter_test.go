@@ -31,7 +31,7 @@ const (
 	strict         = ` allowHighBitCharacters="false">`
 	lenient        = ` allowDoubleEscaping="true">`
 	noBin          = `><hiddenSegments><remove segment="bin" /><add segment="a/b" /></hiddenSegments>`
-	noHidden       = `><hiddenSegments><clear /></hiddenSegments>`
+	noHidden       = `><hiddenSegments><clear /><add segment="Secret. " /></hiddenSegments>`
 	allowList      = `><fileExtensions allowUnlisted="false"><add fileExtension="." allowed="true" /><add fileExtension=".html" allowed="true" /></fileExtensions>`
 	configAllowed  = `><fileExtensions><remove fileExtension=".config" /><add fileExtension=".config" allowed="true" /></fileExtensions>`
 	sequences      = `><denyUrlSequences><add sequence=".." /><add sequence="\" /><add sequence="/Admin" /></denyUrlSequences>`
@@ -146,6 +146,8 @@ var checkCases = []checkCase{
 	{rules: noBin, path: "/x/A/b/c", want: HiddenSegment, value: "a/b"},
 	{rules: noBin, path: "/a/x/b", want: 0},
 	{rules: noHidden, path: "/App_Data/x", want: 0},
+	{rules: noHidden, path: "/secret/x", want: HiddenSegment, value: "Secret. "},
+	{rules: noHidden, path: "/secret./x", want: HiddenSegment, value: "Secret. "},
 	{rules: noHidden, path: "/web.config", want: FileExtensionDenied, value: ".config"},
 	// fileExtensions written in web.config.
 	{rules: allowList, path: "/", want: 0},
