@@ -3,7 +3,7 @@
 // It reads the <aspNetCore> element of the ASP.NET Core Module (ANCM) or the
 // <httpPlatform> element of HttpPlatformHandler, with ANCM's attribute names,
 // types, defaults and ranges, their child collections and handler settings,
-// and IIS's request-size limit. Every problem is reported at once, each with
+// and IIS's request filtering rules. Every problem is reported at once, each with
 // the file, line and attribute it is about. Parse has no side effects: it
 // touches neither the file system nor the process environment, so it can be
 // table-tested and fuzzed. Load and FindFile read files; Process.LookPath
@@ -198,6 +198,11 @@ type Proxy struct {
 	// body accepted. Default 30000000.
 	MaxAllowedContentLength int64
 
+	// Filtering is the rest of IIS's request filtering: what a request
+	// must pass before it reaches the backend. Parse always sets it; nil
+	// (in a Proxy made by hand) filters nothing.
+	Filtering *RequestFiltering
+
 	// DisableStartUpErrorPage (disableStartUpErrorPage) sends the 502 of a
 	// failed start with no body. Default false. <aspNetCore> only.
 	DisableStartUpErrorPage bool
@@ -266,15 +271,16 @@ type DebugLog struct {
 
 // Setting is one effective value, for display by roost check.
 type Setting struct {
-	Element string `json:"element"`        // aspNetCore, httpPlatform, environmentVariables, handlerSettings or requestLimits
-	Name    string `json:"name"`           // attribute, variable or handler setting name
-	Value   string `json:"value"`          // the effective value, written as web.config would write it
+	Element string `json:"element"`        // aspNetCore, httpPlatform, environmentVariables, handlerSettings, or a request filtering element (requestLimits, requestFiltering, hiddenSegments, fileExtensions, denyUrlSequences, verbs, headerLimits)
+	Name    string `json:"name"`           // attribute, variable or handler setting name; a request filtering entry's key
+	Value   string `json:"value"`          // the effective value, written as web.config would write it; for a request filtering entry, what it does
 	Line    int    `json:"line,omitempty"` // the web.config line that set it; 0 when it did not
-	Source  string `json:"source"`         // "web.config", "default", or "environment variable NAME"
+	Source  string `json:"source"`         // "web.config", "default", "environment variable NAME", or "stdoutLogFile"
 }
 
 // Settings returns every effective setting in a fixed order: the element's
-// attributes, then environment variables, handler settings and requestLimits.
+// attributes, then environment variables, handler settings, and request
+// filtering (its limits and attributes, then each rule of its collections).
 func (c *Config) Settings() []Setting {
 	return append([]Setting(nil), c.settings...)
 }

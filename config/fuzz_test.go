@@ -33,6 +33,10 @@ func FuzzParse(f *testing.F) {
 		`<handlerSettings><handlerSetting name="debugLevel" value="FILE,TRACE" /></handlerSettings>`,
 		`</aspNetCore>`)))
 	f.Add([]byte("\xff\xfe<\x00c\x00/\x00>\x00"))
+	f.Add([]byte(rulesDoc(`allowDoubleEscaping="true"`, `<requestLimits maxUrl="260"><headerLimits><add header="A" sizeLimit="1" /></headerLimits></requestLimits>`,
+		`<hiddenSegments><remove segment="bin" /><add segment="x" /></hiddenSegments>`,
+		`<fileExtensions allowUnlisted="false"><clear /><add fileExtension="." allowed="true" /></fileExtensions>`,
+		`<denyUrlSequences><add sequence=".." /></denyUrlSequences><verbs><add verb="TRACE" allowed="false" /></verbs>`)))
 
 	env := envMap(map[string]string{"HOME": "/home/x", "PORT": "80"})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -64,6 +68,9 @@ func FuzzParse(f *testing.F) {
 		_ = p.Args(8080)
 		if len(c.Settings()) == 0 {
 			t.Fatal("no settings")
+		}
+		if f := c.Proxy.Filtering; f == nil || f.MaxURL < 0 || f.MaxQueryString < 0 || slices.ContainsFunc(f.HiddenSegments, func(e FilterEntry) bool { return e.Value == "" }) {
+			t.Fatalf("invalid request filtering accepted: %+v", c.Proxy.Filtering)
 		}
 	})
 }

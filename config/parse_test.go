@@ -79,8 +79,9 @@ func TestDefaultsAspNetCore(t *testing.T) {
 	if !reflect.DeepEqual(c.Process, wantProcess) {
 		t.Errorf("Process = %+v\nwant      %+v", c.Process, wantProcess)
 	}
-	wantProxy := Proxy{Kind: AspNetCore, RequestTimeout: 2 * time.Minute, MaxAllowedContentLength: 30000000, ForwardWindowsAuthToken: true}
-	if c.Proxy != wantProxy {
+	// Filtering holds IIS's defaults, which TestFilteringDefaults checks.
+	wantProxy := Proxy{Kind: AspNetCore, RequestTimeout: 2 * time.Minute, MaxAllowedContentLength: 30000000, ForwardWindowsAuthToken: true, Filtering: c.Proxy.Filtering}
+	if c.Proxy != wantProxy || c.Proxy.Filtering == nil {
 		t.Errorf("Proxy = %+v, want %+v", c.Proxy, wantProxy)
 	}
 	wantStdout := StdoutLog{Path: filepath.Join(dir, "aspnetcore-stdout"), MaxBytes: 10 << 20, MaxFiles: 10}
@@ -114,8 +115,8 @@ func TestDefaultsHTTPPlatform(t *testing.T) {
 	if !reflect.DeepEqual(c.Process, wantProcess) {
 		t.Errorf("Process = %+v\nwant      %+v", c.Process, wantProcess)
 	}
-	wantProxy := Proxy{Kind: HTTPPlatform, RequestTimeout: 2 * time.Minute, MaxAllowedContentLength: 30000000}
-	if c.Proxy != wantProxy {
+	wantProxy := Proxy{Kind: HTTPPlatform, RequestTimeout: 2 * time.Minute, MaxAllowedContentLength: 30000000, Filtering: c.Proxy.Filtering}
+	if c.Proxy != wantProxy || c.Proxy.Filtering == nil {
 		t.Errorf("Proxy = %+v, want %+v", c.Proxy, wantProxy)
 	}
 	if want := filepath.Join("/srv/app", "httpplatform-stdout"); c.Stdout.Path != want {
@@ -531,12 +532,11 @@ func TestWarnings(t *testing.T) {
 		},
 		{
 			"IIS settings roost does not apply",
-			wrap(`<rewrite />`, `<security><authentication /><requestFiltering><hiddenSegments /><requestLimits maxUrl="10" /></requestFiltering></security>`, `<aspNetCore processPath="app" />`),
+			wrap(`<rewrite />`, `<security><authentication /><requestFiltering><alwaysAllowedUrls /><requestLimits maxUrl="10" /></requestFiltering></security>`, `<aspNetCore processPath="app" />`),
 			[]string{
 				"web.config:3: system.webServer: <rewrite> is an IIS setting roost does not apply; ignored",
 				"web.config:4: security: <authentication> is an IIS setting roost does not apply; ignored",
-				"web.config:4: requestFiltering: <hiddenSegments> is an IIS setting roost does not apply; ignored",
-				"web.config:4: requestLimits maxUrl: not applied by roost; ignored",
+				"web.config:4: requestFiltering: <alwaysAllowedUrls> is an IIS setting roost does not apply; ignored",
 			},
 		},
 		{

@@ -50,8 +50,8 @@ func (p *parser) abs(path string) string { return resolveIn(p.opts.Dir, path) }
 
 // found collects what the walk finds before it is applied in a fixed order.
 type found struct {
-	handlers []*node // <aspNetCore> and <httpPlatform> elements
-	limits   []*node // <requestLimits> elements
+	handlers  []*node // <aspNetCore> and <httpPlatform> elements
+	filtering []*node // <requestFiltering> elements
 }
 
 func (p *parser) readConfiguration(root *node) {
@@ -93,7 +93,7 @@ func (p *parser) readConfiguration(root *node) {
 		return
 	}
 	p.readHandler(f.handlers[0])
-	p.readRequestLimits(f.limits)
+	p.readRequestFiltering(f.filtering)
 }
 
 func (p *parser) readWebServer(n *node, f *found) {
@@ -117,13 +117,7 @@ func (p *parser) readSecurity(n *node, f *found) {
 			p.warn(c.line, "security", "", fmt.Sprintf("<%s> is an IIS setting roost does not apply; ignored", c.name))
 			continue
 		}
-		for _, cc := range c.children {
-			if cc.name == "requestLimits" {
-				f.limits = append(f.limits, cc)
-				continue
-			}
-			p.warn(cc.line, "requestFiltering", "", fmt.Sprintf("<%s> is an IIS setting roost does not apply; ignored", cc.name))
-		}
+		f.filtering = append(f.filtering, c)
 	}
 }
 
@@ -402,25 +396,6 @@ func (p *parser) readHandlerSettings(items []item) {
 	if p.debugFileDefault && p.cfg.Debug.File == "" {
 		p.cfg.Debug.File = p.abs("aspnetcore-debug.log")
 	}
-}
-
-func (p *parser) readRequestLimits(nodes []*node) {
-	given := make(map[*attrSpec]attr)
-	line := 0
-	for _, n := range nodes {
-		line = n.line
-		for _, a := range n.attrs {
-			if a.ns {
-				continue
-			}
-			if s := findSpec(requestLimitsAttrs, a.name, false); s != nil {
-				given[s] = a
-				continue
-			}
-			p.warn(a.line, "requestLimits", a.name, "is an IIS setting roost does not apply; ignored")
-		}
-	}
-	p.apply("requestLimits", line, requestLimitsAttrs, given)
 }
 
 // detailedErrors reports whether error pages may show backend output.

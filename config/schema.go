@@ -185,7 +185,7 @@ var httpPlatformAttrs = []attrSpec{
 }
 
 // requestLimitsAttrs are the attributes of
-// <security><requestFiltering><requestLimits> that roost applies.
+// <security><requestFiltering><requestLimits>.
 var requestLimitsAttrs = []attrSpec{
 	{
 		name: "maxAllowedContentLength", def: "30000000", hasDef: true,
@@ -196,8 +196,8 @@ var requestLimitsAttrs = []attrSpec{
 		},
 		get: func(c *Config) string { return strconv.FormatInt(c.Proxy.MaxAllowedContentLength, 10) },
 	},
-	ignoredAttr("maxUrl", "not applied by roost; ignored"),
-	ignoredAttr("maxQueryString", "not applied by roost; ignored"),
+	uint32Attr("maxUrl", 4096, func(c *Config) *int64 { return &c.filtering().MaxURL }),
+	uint32Attr("maxQueryString", 2048, func(c *Config) *int64 { return &c.filtering().MaxQueryString }),
 }
 
 // handlerSettingSpecs are the <handlerSettings> names roost knows, matched

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/roosthq/roost/forwarder/filter"
 )
 
 // Statuses and pages are decided here and nowhere else: every answer that
@@ -31,6 +33,18 @@ const (
 	requestTimeout                // the client stalled sending its body (408)
 	tooLarge                      // the body is over maxAllowedContentLength (413)
 	badBody                       // the client's body was malformed or cut short (400)
+
+	// Request filtering denied the request (package filter says why):
+	// IIS's substatus of each is in substatuses.
+	urlTooLong        // over requestLimits maxUrl (414)
+	queryTooLong      // over requestLimits maxQueryString (414)
+	headerTooLong     // over a headerLimits sizeLimit (431)
+	verbDenied        // denied by verbs (404)
+	highBitCharacters // non-ASCII with allowHighBitCharacters="false" (404)
+	doubleEscaped     // double escaped with allowDoubleEscaping="false" (404)
+	sequenceDenied    // holds one of denyUrlSequences (404)
+	hiddenSegment     // names one of hiddenSegments, or the stdout log folder (404)
+	extensionDenied   // denied by fileExtensions (404)
 
 	problems // how many there are
 )
@@ -79,6 +93,56 @@ var answers = [problems]answer{
 	badBody: {http.StatusBadRequest, "400", "Bad Request", []string{
 		"The request body was malformed, or ended before its announced end.",
 	}, 0, true},
+	urlTooLong: {http.StatusRequestURITooLong, "414", "URI Too Long", []string{
+		"The URL is longer than maxUrl in web.config's request filtering allows.",
+	}, 0, false},
+	queryTooLong: {http.StatusRequestURITooLong, "414", "URI Too Long", []string{
+		"The query string is longer than maxQueryString in web.config's request filtering allows.",
+	}, 0, false},
+	headerTooLong: {http.StatusRequestHeaderFieldsTooLarge, "431", "Request Header Fields Too Large", []string{
+		"A request header is longer than headerLimits in web.config's request filtering allow.",
+	}, 0, false},
+	verbDenied:        {http.StatusNotFound, "404", "Not Found", filteredSolutions, 0, false},
+	highBitCharacters: {http.StatusNotFound, "404", "Not Found", filteredSolutions, 0, false},
+	doubleEscaped:     {http.StatusNotFound, "404", "Not Found", filteredSolutions, 0, false},
+	sequenceDenied:    {http.StatusNotFound, "404", "Not Found", filteredSolutions, 0, false},
+	hiddenSegment:     {http.StatusNotFound, "404", "Not Found", filteredSolutions, 0, false},
+	extensionDenied:   {http.StatusNotFound, "404", "Not Found", filteredSolutions, 0, false},
+}
+
+// filteredSolutions is the page of every 404 that request filtering
+// causes: it does not say which rule matched, which the substatus and the
+// details tell with detailed errors on.
+var filteredSolutions = []string{
+	"The resource does not exist, or the request filtering rules in web.config do not let it be served.",
+}
+
+// substatuses are IIS's substatuses of the answers to requests that
+// request filtering denied. They are sent in X-Roost-Substatus, and named
+// in the page's title, only with detailed errors on.
+var substatuses = [problems]string{
+	urlTooLong:        "404.14",
+	queryTooLong:      "404.15",
+	headerTooLong:     "431",
+	verbDenied:        "404.6",
+	highBitCharacters: "404.12",
+	doubleEscaped:     "404.11",
+	sequenceDenied:    "404.5",
+	hiddenSegment:     "404.8",
+	extensionDenied:   "404.7",
+}
+
+// filterProblems is the problem of each reason request filtering gives.
+var filterProblems = map[filter.Reason]problem{
+	filter.URLTooLong:          urlTooLong,
+	filter.QueryStringTooLong:  queryTooLong,
+	filter.HeaderTooLong:       headerTooLong,
+	filter.VerbDenied:          verbDenied,
+	filter.HighBitCharacters:   highBitCharacters,
+	filter.DoubleEscaped:       doubleEscaped,
+	filter.URLSequenceDenied:   sequenceDenied,
+	filter.HiddenSegment:       hiddenSegment,
+	filter.FileExtensionDenied: extensionDenied,
 }
 
 // writeProblem sends the answer for p with the HTML page that page makes
@@ -131,6 +195,22 @@ func ServeStopping(w http.ResponseWriter, r *http.Request) {
 // backend's last output) are shown only with detailed errors on.
 func (f *Forwarder) writeError(w http.ResponseWriter, r *http.Request, p problem, cause error) {
 	writeProblem(w, r, p, cause, func() []byte { return renderPage(p, cause, f.cfg.DetailedErrors) })
+}
+
+// refuse answers a request that request filtering denied; it never
+// reaches the backend. The log line names the rule; the client learns
+// IIS's substatus only with detailed errors on.
+func (f *Forwarder) refuse(w http.ResponseWriter, r *http.Request, d *filter.Denial) {
+	p := filterProblems[d.Reason]
+	fields := []zap.Field{zap.String("rule", d.Rule), zap.String("value", d.Value), zap.String("detail", d.Detail), zap.String("substatus", substatuses[p])}
+	if d.Source != "" {
+		fields = append(fields, zap.String("source", d.Source))
+	}
+	f.log.Info("request filtered", requestFields(r, fields...)...)
+	if f.cfg.DetailedErrors {
+		w.Header().Set("X-Roost-Substatus", substatuses[p])
+	}
+	f.writeError(w, r, p, d)
 }
 
 // unavailable answers a request for which Acquire found no backend.
@@ -220,7 +300,11 @@ func requestFields(r *http.Request, extra ...zap.Field) []zap.Field {
 func renderPage(p problem, cause error, detailed bool) []byte {
 	a := answers[p]
 	var b strings.Builder
-	title := fmt.Sprintf("HTTP Error %s - %s", a.code, a.title)
+	code := a.code
+	if detailed && substatuses[p] != "" {
+		code = substatuses[p]
+	}
+	title := fmt.Sprintf("HTTP Error %s - %s", code, a.title)
 	fmt.Fprintf(&b, "<!DOCTYPE html>\r\n<html lang=\"en\">\r\n<head>\r\n<meta charset=\"utf-8\">\r\n<title>%s</title>\r\n", title)
 	b.WriteString("<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:50em;color:#222}h1{font-size:1.6em}pre{background:#f4f4f4;padding:1em;overflow:auto}</style>\r\n</head>\r\n<body>\r\n")
 	fmt.Fprintf(&b, "<h1>%s</h1>\r\n<h2>Common solutions to this issue:</h2>\r\n<ul>\r\n", title)
@@ -237,6 +321,13 @@ func renderPage(p problem, cause error, detailed bool) []byte {
 			b.WriteString(html.EscapeString(strings.Join(u.LastOutput(), "\r\n")))
 		}
 		b.WriteString("</pre>\r\n")
+	}
+	if substatuses[p] != "" {
+		b.WriteString("<h2>Troubleshooting steps:</h2>\r\n<ul>\r\n" +
+			"<li>Read roost's log, which names the request filtering rule that matched.</li>\r\n" +
+			"<li>Run <code>roost check</code> in the application's folder to list the rules and where each comes from.</li>\r\n" +
+			"</ul>\r\n</body>\r\n</html>\r\n")
+		return []byte(b.String())
 	}
 	b.WriteString("<h2>Troubleshooting steps:</h2>\r\n<ul>\r\n" +
 		"<li>Read roost's log, which says why the application failed.</li>\r\n" +

@@ -1,7 +1,9 @@
 // Package forwarder proxies HTTP requests to the backend that package
 // supervisor keeps alive: headers as ANCM sets them, bodies streamed both
-// ways, WebSockets, trailers and 1xx responses passed through, and every
-// failure turned into a status and an error page in one place.
+// ways, WebSockets, trailers and 1xx responses passed through, requests
+// that IIS's request filtering denies (package forwarder/filter says
+// which) kept from the backend, and every failure turned into a status and
+// an error page in one place.
 //
 // It never starts, stops or signals processes: it asks an Upstream where
 // to send each request.
@@ -25,6 +27,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/roosthq/roost/config"
+	"github.com/roosthq/roost/forwarder/filter"
 )
 
 // Upstream is where requests go; in roost, the supervisor.
@@ -51,6 +54,7 @@ type Forwarder struct {
 	transport  *http.Transport
 	clientIdle time.Duration  // clientIdleTimeout; shorter in tests
 	trusted    []netip.Prefix // see TrustedProxies
+	filtering  *filter.Filter // request filtering; nil lets everything through
 }
 
 // An Option sets what a Forwarder takes from roost's command line rather
@@ -77,7 +81,7 @@ func New(up Upstream, cfg config.Proxy, log *zap.Logger, opts ...Option) *Forwar
 	if log == nil {
 		log = zap.NewNop()
 	}
-	f := &Forwarder{up: up, cfg: cfg, log: log.Named("forwarder"), clientIdle: clientIdleTimeout}
+	f := &Forwarder{up: up, cfg: cfg, log: log.Named("forwarder"), clientIdle: clientIdleTimeout, filtering: filter.New(cfg.Filtering)}
 	for _, o := range opts {
 		o(f)
 	}
@@ -102,6 +106,10 @@ func (f *Forwarder) Close() { f.transport.CloseIdleConnections() }
 
 // ServeHTTP forwards one request.
 func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d := f.filtering.Check(r); d != nil {
+		f.refuse(w, r, d)
+		return
+	}
 	if r.ContentLength > f.cfg.MaxAllowedContentLength {
 		f.writeError(w, r, tooLarge, nil)
 		return

@@ -117,7 +117,13 @@ func printReport(r checkReport, stdout, stderr io.Writer) {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	// The value comes last so that a long one does not push the others.
 	fmt.Fprintln(tw, "SETTING\tFROM\tVALUE")
-	for _, s := range r.Settings {
+	for i := 0; i < len(r.Settings); i++ {
+		s := r.Settings[i]
+		if n := defaultRules(r.Settings[i:]); n > 0 {
+			printRules(tw, r.Settings[i:i+n])
+			i += n - 1
+			continue
+		}
 		value := s.Value
 		if value == "" {
 			value = `""`
@@ -129,6 +135,47 @@ func printReport(r checkReport, stdout, stderr io.Writer) {
 		fmt.Fprintf(tw, "%s %s\t%s\t%s\n", s.Element, s.Name, from, value)
 	}
 	tw.Flush()
+}
+
+// ruleElements are the request filtering collections, whose settings are
+// entries: the key in Name, what the entry does in Value.
+var ruleElements = map[string]bool{"hiddenSegments": true, "fileExtensions": true, "denyUrlSequences": true, "verbs": true, "headerLimits": true}
+
+// defaultRules is how many settings at the start of settings are IIS's
+// default entries of one request filtering collection that do the same,
+// which roost check shows on one row: IIS has 8 hidden segments and 44
+// denied extensions.
+func defaultRules(settings []config.Setting) int {
+	first := settings[0]
+	if !ruleElements[first.Element] || first.Source != "default" || first.Name == "allowUnlisted" {
+		return 0
+	}
+	n := 1
+	for n < len(settings) && settings[n].Element == first.Element && settings[n].Value == first.Value && settings[n].Source == "default" {
+		n++
+	}
+	return n
+}
+
+// printRules prints default entries as one row, their keys wrapped over
+// continuation lines: "fileExtensions denied  default  .asa .asax ...".
+func printRules(tw io.Writer, rules []config.Setting) {
+	const width = 64
+	var lines []string
+	for _, s := range rules {
+		if n := len(lines); n > 0 && len(lines[n-1])+1+len(s.Name) <= width {
+			lines[n-1] += " " + s.Name
+			continue
+		}
+		lines = append(lines, s.Name)
+	}
+	for i, line := range lines {
+		if i == 0 {
+			fmt.Fprintf(tw, "%s %s\tdefault\t%s\n", rules[0].Element, rules[0].Value, line)
+			continue
+		}
+		fmt.Fprintf(tw, "\t\t%s\n", line)
+	}
 }
 
 // quoteWords joins words with spaces, quoting those that need it.
