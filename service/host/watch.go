@@ -100,8 +100,15 @@ func (w *watcher) run(ctx context.Context) {
 	}
 	defer fw.Close()
 	// app_offline.htm may have appeared between the first look and the
-	// watch: look again now that nothing can be missed.
+	// watch: look again now that the watch is in place.
 	w.post(change{offline: true})
+	// A watch can still miss a change: one made before the system arms it,
+	// or on a file system whose notifications are lost (network shares,
+	// wine). app_offline.htm is looked for every pollInterval too, so that
+	// going offline and back online never waits on a lost event.
+	check := time.NewTicker(pollInterval)
+	defer check.Stop()
+	last := w.snapshot()
 
 	var pending change
 	timer := time.NewTimer(time.Hour)
@@ -111,6 +118,12 @@ func (w *watcher) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-check.C:
+			now := w.snapshot()
+			if now.offline.exists != last.offline.exists {
+				w.post(change{offline: true})
+			}
+			last = now
 		case ev, ok := <-fw.Events:
 			if !ok {
 				// The watch ended by itself: whatever changed meanwhile is
