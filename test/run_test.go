@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -456,6 +457,13 @@ func TestRunWritesStdoutLogFiles(t *testing.T) {
 	content := mustReadString(t, files[0])
 	if !strings.Contains(content, "fake: listening on 127.0.0.1:") || !strings.Contains(content, "fake: pid "+pid) {
 		t.Errorf("the log file lacks the app's stdout and stderr lines:\n%s", content)
+	}
+	if runtime.GOOS != "windows" { // Windows: the folder's ACL applies
+		for _, path := range []string{files[0], filepath.Dir(files[0])} {
+			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm()&0o007 != 0 {
+				t.Errorf("%s: mode %v, %v; want nothing for others", path, fi.Mode().Perm(), err)
+			}
+		}
 	}
 	out, err := exec.Command(roostBin, "logs", "-n", "5", app).Output()
 	if err != nil || !strings.Contains(string(out), "fake: pid "+pid) {
