@@ -460,8 +460,12 @@ func TestRunWritesStdoutLogFiles(t *testing.T) {
 	}
 	if runtime.GOOS != "windows" { // Windows: the folder's ACL applies
 		for _, path := range []string{files[0], filepath.Dir(files[0])} {
-			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm()&0o007 != 0 {
-				t.Errorf("%s: mode %v, %v; want nothing for others", path, fi.Mode().Perm(), err)
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm()&0o007 != 0 {
+				t.Errorf("%s: mode %v; want nothing for others", path, fi.Mode().Perm())
 			}
 		}
 	}
