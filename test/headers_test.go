@@ -114,15 +114,7 @@ func TestRunUnderscoreTwins(t *testing.T) {
 		h2.Header[name] = []string{"spoofed"}
 	}
 	h2.Header["X_Custom"] = []string{"kept"}
-	res, err = client.Do(h2)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, r.stderr())
-	}
-	body, _ = io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.ProtoMajor != 2 {
-		t.Errorf("spoke %s, want HTTP/2", res.Proto)
-	}
+	res, body = doHTTP2(t, r, client, h2)
 	check("HTTP/2", decodeHeaders(t, res, body))
 }
 
@@ -265,14 +257,22 @@ func TestRunRequestTrailers(t *testing.T) {
 		trailer: http.Header{"X-Checksum": {"abc"}, "Ms-Aspnetcore-Token": {"spoofed"}}})
 	req.ContentLength = -1
 	req.Trailer = http.Header{"X-Checksum": nil, "Ms-Aspnetcore-Token": nil}
-	res, err = client.Do(req)
+	res, body = doHTTP2(t, r, client, req)
+	check("HTTP/2", res, body)
+}
+
+// doHTTP2 sends req through roost with client, which must speak HTTP/2,
+// and returns the response with its whole body.
+func doHTTP2(t *testing.T, r *roostRun, client *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	res, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, r.stderr())
 	}
-	body, _ = io.ReadAll(res.Body)
+	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.ProtoMajor != 2 {
 		t.Errorf("spoke %s, want HTTP/2", res.Proto)
 	}
-	check("HTTP/2", res, body)
+	return res, body
 }

@@ -107,14 +107,7 @@ func TestServiceStopsHTTPPlatformGracefully(t *testing.T) {
 </httpPlatform>
 </system.webServer></configuration>
 `, exe))
-	logFile := filepath.Join(t.TempDir(), "roost.log")
-	t.Cleanup(func() { roostCmd(t, "service", "uninstall", "--name", name) })
-	if out, code := roostCmd(t, "service", "install", app, "--name", name, "--", "--listen", "127.0.0.1:0", "--log-file", logFile); code != 0 {
-		t.Fatalf("install: exit %d\n%s", code, out)
-	}
-	if out, code := roostCmd(t, "service", "start", "--name", name); code != 0 {
-		t.Fatalf("start: exit %d\n%s", code, out)
-	}
+	logFile := startService(t, name, app)
 	addr := waitListening(t, logFile, 0)
 	waitServing(t, addr, name)
 	if out, code := roostCmd(t, "service", "stop", "--name", name); code != 0 {
@@ -132,14 +125,7 @@ func TestServiceRecoveryRestartsRoost(t *testing.T) {
 	testenv.SkipUnderWine(t, "accepts service recovery actions but does not carry them out, nor notice a killed service")
 	name := fmt.Sprintf("roost-test-rec-%d", os.Getpid())
 	app := fakeApp(t, "")
-	logFile := filepath.Join(t.TempDir(), "roost.log")
-	t.Cleanup(func() { roostCmd(t, "service", "uninstall", "--name", name) })
-	if out, code := roostCmd(t, "service", "install", app, "--name", name, "--", "--listen", "127.0.0.1:0", "--log-file", logFile); code != 0 {
-		t.Fatalf("install: exit %d\n%s", code, out)
-	}
-	if out, code := roostCmd(t, "service", "start", "--name", name); code != 0 {
-		t.Fatalf("start: exit %d\n%s", code, out)
-	}
+	startService(t, name, app)
 	first := servicePID(t, name)
 	p, err := os.FindProcess(int(first))
 	if err != nil {
@@ -181,6 +167,21 @@ func servicePID(t *testing.T, name string) uint32 {
 		return 0
 	}
 	return st.ProcessId
+}
+
+// startService installs app as the service name, logging to a file it
+// returns, and starts it; the service is uninstalled when the test ends.
+func startService(t *testing.T, name, app string) string {
+	t.Helper()
+	logFile := filepath.Join(t.TempDir(), "roost.log")
+	t.Cleanup(func() { roostCmd(t, "service", "uninstall", "--name", name) })
+	if out, code := roostCmd(t, "service", "install", app, "--name", name, "--", "--listen", "127.0.0.1:0", "--log-file", logFile); code != 0 {
+		t.Fatalf("install: exit %d\n%s", code, out)
+	}
+	if out, code := roostCmd(t, "service", "start", "--name", name); code != 0 {
+		t.Fatalf("start: exit %d\n%s", code, out)
+	}
+	return logFile
 }
 
 func readLog(path string) string {
