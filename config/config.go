@@ -329,7 +329,7 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	f, err := OpenShared(path) // a deploy may rename a new file over it meanwhile
 	if err != nil {
 		return nil, err
 	}

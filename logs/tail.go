@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/roosthq/roost/config"
 )
 
 // ErrNoFiles means no stdout log file exists yet.
@@ -101,7 +103,7 @@ func Tail(ctx context.Context, base string, w io.Writer, o TailOptions) error {
 func openNewest(base string, files []*stdoutFile) ([]*stdoutFile, *os.File, os.FileInfo, error) {
 	for try := 0; ; try++ {
 		newest := files[len(files)-1]
-		f, err := openShared(newest.path)
+		f, err := config.OpenShared(newest.path)
 		if err == nil {
 			info, err := f.Stat()
 			if err == nil && (os.SameFile(info, newest.info) || try == 3) {
@@ -133,7 +135,7 @@ func printLast(w io.Writer, f *os.File, size int64, chain []*stdoutFile, n int) 
 	}
 	if found < n && len(chain) > 0 {
 		prev := chain[len(chain)-1]
-		g, err := openShared(prev.path)
+		g, err := config.OpenShared(prev.path)
 		if err == nil {
 			info, err := g.Stat()
 			if err == nil {
@@ -479,7 +481,7 @@ func (fl *follower) openFresh(fresh []*stdoutFile) ([]*followed, error) {
 // openAt opens file to read it from the offset from, or returns nil if it
 // is no longer there (deleted, or its name now another file's).
 func (fl *follower) openAt(file *stdoutFile, from int64) (*followed, error) {
-	f, err := openShared(file.path)
+	f, err := config.OpenShared(file.path)
 	if err != nil {
 		return nil, nil
 	}

@@ -97,6 +97,15 @@ func (r *roostRun) waitStatus(path string, want int, timeout time.Duration) (*ht
 	}
 }
 
+// mustRemove deletes path, which roost may be reading: as a deploy tool
+// does, it must succeed then too.
+func mustRemove(t *testing.T, path string) {
+	t.Helper()
+	if err := os.Remove(path); err != nil {
+		t.Fatalf("removing %s while roost runs: %v", path, err)
+	}
+}
+
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -128,14 +137,14 @@ func TestAppOfflineUnderLoad(t *testing.T) {
 		t.Errorf("offline page after a change: %q", body)
 	}
 
-	os.Remove(offline)
+	mustRemove(t, offline)
 	_, pid2 := r.waitStatus("/pid", http.StatusOK, 20*time.Second)
 	if pid2 == pid {
 		t.Errorf("the same backend %s serves after going online; want a new start", pid)
 	}
 	writeFile(t, offline, "The app is offline.")
 	r.waitStatus("/pid", http.StatusServiceUnavailable, 20*time.Second)
-	os.Remove(offline)
+	mustRemove(t, offline)
 	r.waitStatus("/pid", http.StatusOK, 20*time.Second)
 	l.finish(t, http.StatusOK, http.StatusServiceUnavailable)
 }
@@ -180,7 +189,7 @@ func TestAppOfflineAtStart(t *testing.T) {
 	if strings.Contains(r.stderr(), "backend started") {
 		t.Errorf("the backend was started although app_offline.htm was present:\n%s", r.stderr())
 	}
-	os.Remove(filepath.Join(app, "app_offline.htm"))
+	mustRemove(t, filepath.Join(app, "app_offline.htm"))
 	r.waitStatus("/pid", http.StatusOK, 20*time.Second)
 }
 

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
+
+	"github.com/roosthq/roost/config"
 )
 
 // offlineFile is the name that takes the app offline, in any letter case.
@@ -232,7 +235,7 @@ func readOffline(dir string, log *zap.Logger) (page []byte, offline bool) {
 			log.Warn("app_offline.htm is larger than 1 MiB; serving an empty offline page", zap.String("file", path), zap.Int64("size", fi.Size()))
 			return []byte{}, true
 		}
-		data, err := os.ReadFile(path)
+		data, err := readShared(path)
 		if err != nil {
 			log.Warn("cannot read app_offline.htm; serving an empty offline page", zap.String("file", path), zap.Error(err))
 			return []byte{}, true
@@ -240,4 +243,16 @@ func readOffline(dir string, log *zap.Logger) (page []byte, offline bool) {
 		return data, true
 	}
 	return nil, false
+}
+
+// readShared reads the file at path, sharing it for deletion meanwhile: a
+// deploy tool that removes app_offline.htm just as roost reads it must not
+// fail (on Windows, a plain open would make its delete fail).
+func readShared(path string) ([]byte, error) {
+	f, err := config.OpenShared(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxOfflinePage))
 }

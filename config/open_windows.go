@@ -1,4 +1,4 @@
-package logs
+package config
 
 import (
 	"os"
@@ -6,10 +6,12 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// openShared opens a stdout log file for reading, sharing it for deletion
-// too, so that the writer can still rename it (rotation) and retention can
-// still delete it while roost logs reads it. os.Open does not share it so.
-func openShared(path string) (*os.File, error) {
+// OpenShared opens a file for reading, sharing it for deletion too, so
+// that others may still rename or delete it while roost reads it: a deploy
+// tool replacing web.config or removing app_offline.htm, the stdout log's
+// rotation and retention while roost logs reads a file. os.Open does not
+// share it so, and their rename or delete would fail.
+func OpenShared(path string) (*os.File, error) {
 	p, err := windows.UTF16PtrFromString(path)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
