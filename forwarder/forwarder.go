@@ -92,10 +92,10 @@ func New(up Upstream, cfg config.Proxy, log *zap.Logger, opts ...Option) *Forwar
 		ModifyResponse: f.modifyResponse,
 		ErrorHandler:   f.proxyError,
 		BufferPool:     bufferPool{},
-		// No FlushInterval: clientWriter flushes every write itself, and
-		// headers a body is slow to follow only when it is (a negative
-		// interval would flush every response's headers on their own,
-		// from a timer: a second write for each ordinary response).
+		// No FlushInterval for bodies of known length: clientWriter
+		// flushes when the backend makes roost wait (a negative interval
+		// would flush every response's headers on their own, from a
+		// timer: a second write for every ordinary response).
 		ErrorLog: zap.NewStdLog(f.log),
 	}
 	return f
@@ -139,7 +139,7 @@ func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = st.body
 	}
 	cw := &clientWriter{ResponseWriter: w, st: st}
-	cw.flushHeadersFunc = cw.flushHeaders
+	cw.flushPendingFunc = cw.flushPending
 	defer cw.finish()
 	f.proxy.ServeHTTP(cw, r)
 }
@@ -169,14 +169,14 @@ type requestState struct {
 	stalled  bool          // the client stalled past clientIdle while sending its body
 	badBody  error         // reading the body failed otherwise: it was malformed or cut short
 
-	// hasBody is set when the response has a body to come; while its
-	// headers wait unsent, beforeWait is the func that sends them, for
-	// conn, the connection to the backend, to call before it waits for
-	// the network. The handler's goroutine sets all three.
-	hasBody    bool
+	// unread is what is left to read of a response body of known length
+	// (-1: unknown), and beforeWait the func that sends what waits unsent
+	// to the client, for conn, the connection to the backend, to call
+	// before it waits for the network (see clientWriter). The handler's
+	// goroutine sets all three.
+	unread     int64
 	beforeWait *func()
 	conn       *backendConn
-	unsent     int64 // bytes of a body of known length not yet written; -1: unknown
 }
 
 type stateKey struct{}
@@ -232,16 +232,28 @@ type backendBody struct {
 	st *requestState
 }
 
-func (b *backendBody) Read(p []byte) (int, error) {
-	if f, conn := b.st.beforeWait, b.st.conn; f != nil && conn != nil {
-		// Headers wait unsent: should this read wait for the network,
-		// they go first (see clientWriter).
+func (b *backendBody) Read(p []byte) (n int, err error) {
+	st := b.st
+	if f, conn := st.beforeWait, st.conn; f != nil && conn != nil && st.unread > 1 {
+		// Should this read have to wait for the backend, what waits unsent
+		// goes to the client first. It reads one byte short of the body's
+		// end, so that it never ends the body: once the body has ended,
+		// the Transport's own goroutine reads from the connection for the
+		// next response, and that read says nothing about this one.
+		if int64(len(p)) >= st.unread {
+			p = p[:st.unread-1]
+		}
 		conn.beforeWait.Store(f)
-		defer conn.beforeWait.Store(nil)
+		n, err = b.ReadCloser.Read(p)
+		conn.beforeWait.Store(nil)
+	} else {
+		n, err = b.ReadCloser.Read(p)
 	}
-	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
-		b.st.active()
+		if st.unread > 0 {
+			st.unread -= int64(n)
+		}
+		st.active()
 	}
 	return n, err
 }
@@ -304,62 +316,52 @@ func (st *requestState) bodyFailed(err error) {
 // to the client is the client's. Unwrap lets http.ResponseController reach
 // the writer underneath for hijacking and the rest.
 //
-// Every body write is flushed at once, and the headers go out with the
-// first one. When the body is slow to begin (a drip, a long
-// poll), flushHeaders sends the headers on their own as soon as reading
-// the body has to wait for the network (see backendConn), so the client
-// sees the status at once; an ordinary response, whose body came with its
-// headers, still goes out in one write.
+// Nothing the backend sent waits for more: whatever was written (headers,
+// body bytes) is flushed the moment reading the body has to wait for the
+// backend (see backendConn and backendBody), so a drip or a long poll
+// reaches the client as it comes, while an ordinary response, whose body
+// came with its headers, still goes out in one write when it ends. A body
+// of unknown length (chunked, server-sent events), the proxy flushes after
+// every write itself.
 type clientWriter struct {
 	http.ResponseWriter
 	st *requestState
 
-	flushHeadersFunc func() // flushHeaders, made once for st.beforeWait
+	flushPendingFunc func() // flushPending, made once for st.beforeWait
 
-	// mu orders the handler's writes and flushHeaders, which the
-	// Transport's own goroutine may call; once done is set, flushHeaders
-	// touches nothing.
-	mu    sync.Mutex
-	wrote bool // body bytes were written, and with them the headers
-	done  bool // the handler has finished with the writer
+	// mu orders the handler's writes and flushPending; once done is set,
+	// flushPending touches nothing.
+	mu      sync.Mutex
+	pending bool // written and not flushed: headers, body bytes
+	done    bool // the handler has finished with the writer
 }
 
 func (c *clientWriter) WriteHeader(code int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ResponseWriter.WriteHeader(code)
-	if code >= http.StatusOK && c.st.hasBody {
-		c.st.beforeWait = &c.flushHeadersFunc
+	if code >= http.StatusOK {
+		c.pending = true
+		c.st.beforeWait = &c.flushPendingFunc
 	}
 }
 
-// flushHeaders sends the headers alone, unless body bytes went with them.
-func (c *clientWriter) flushHeaders() {
+// flushPending sends what was written and not yet flushed. The backend
+// connection calls it before the handler's read waits for the network.
+func (c *clientWriter) flushPending() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.done && !c.wrote {
+	if !c.done && c.pending {
 		c.flushLocked()
 	}
 }
 
-// Write sends p to the client at once: nothing the backend sent waits for
-// more. The last bytes of a body of known length are not flushed here:
-// the end of the response sends them, with no extra write. (A body of
-// unknown length, the proxy flushes itself.)
 func (c *clientWriter) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.wrote = true
-	c.st.beforeWait = nil // the headers go with these bytes
+	c.pending = true
 	defer c.wait()()
-	n, err := c.ResponseWriter.Write(p)
-	if c.st.unsent > 0 {
-		c.st.unsent -= int64(n)
-		if err == nil && c.st.unsent > 0 {
-			err = c.st.client.Flush()
-		}
-	}
-	return n, err
+	return c.ResponseWriter.Write(p)
 }
 
 func (c *clientWriter) FlushError() error {
@@ -369,11 +371,12 @@ func (c *clientWriter) FlushError() error {
 }
 
 func (c *clientWriter) flushLocked() error {
+	c.pending = false
 	defer c.wait()()
 	return c.st.client.Flush()
 }
 
-// finish ends the writer's use: from now on flushHeaders does nothing.
+// finish ends the writer's use: from now on flushPending does nothing.
 func (c *clientWriter) finish() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

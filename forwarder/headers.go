@@ -290,8 +290,7 @@ func (f *Forwarder) modifyResponse(res *http.Response) error {
 	st.active()
 	if res.Body != nil && res.Body != http.NoBody {
 		res.Body = &backendBody{ReadCloser: res.Body, st: st}
-		st.hasBody = res.ContentLength != 0
-		st.unsent = res.ContentLength
+		st.unread = res.ContentLength
 	}
 	if v := res.Header.Get(keptConnection); v != "" {
 		res.Header.Del(keptConnection)

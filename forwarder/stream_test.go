@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// The headers of a response whose body is slow to begin reach the client
-// before the body does, whatever its framing, over HTTP/1.1 and HTTP/2: the
-// backend here holds its body back until the client has seen the headers,
-// so a proxy that held them back would never answer.
-func TestHeadersBeforeASlowBody(t *testing.T) {
+// Neither the headers of a response nor the first bytes of its body wait
+// for the rest, whatever its framing, over HTTP/1.1 and HTTP/2: the backend
+// here sends its headers and one byte, then holds the rest back until the
+// client has them, so a proxy that held them back would never answer.
+func TestNothingWaitsForTheRest(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		length bool // a Content-Length, else chunked
@@ -30,12 +30,14 @@ func TestHeadersBeforeASlowBody(t *testing.T) {
 				}
 				w.WriteHeader(http.StatusOK)
 				w.(http.Flusher).Flush()
+				io.WriteString(w, "h")
+				w.(http.Flusher).Flush()
 				select {
 				case <-release:
 				case <-r.Context().Done():
 					return
 				}
-				io.WriteString(w, "hello")
+				io.WriteString(w, "ello")
 			})
 			if tt.h2 {
 				e.startTLSFront(true)
@@ -48,10 +50,14 @@ func TestHeadersBeforeASlowBody(t *testing.T) {
 				t.Fatalf("no headers while the body was held back: %v", err)
 			}
 			defer res.Body.Close()
+			first := make([]byte, 1)
+			if _, err := io.ReadFull(res.Body, first); err != nil || first[0] != 'h' {
+				t.Fatalf("first byte %q, %v: held back", first, err)
+			}
 			close(release)
-			body, err := io.ReadAll(res.Body)
-			if err != nil || string(body) != "hello" {
-				t.Errorf("body %q, %v", body, err)
+			rest, err := io.ReadAll(res.Body)
+			if err != nil || string(rest) != "ello" {
+				t.Errorf("rest of the body %q, %v", rest, err)
 			}
 			if tt.h2 && res.ProtoMajor != 2 {
 				t.Errorf("protocol %s, want HTTP/2", res.Proto)

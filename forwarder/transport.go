@@ -47,15 +47,15 @@ func newTransport(cfg config.Proxy) *http.Transport {
 // backendConn is a connection to a backend that can tell a request when
 // reading its response has to wait for the network: the Transport reads
 // from the connection only once what it has buffered is used up, so a
-// Read here during the read of a body means the body is not all here yet.
-// A request whose headers wait unsent uses it to send them first (see
-// clientWriter).
+// Read here during the read of a body means the rest of the body is not
+// here yet. The request then sends what it has written to the client
+// first (see clientWriter).
 type backendConn struct {
 	net.Conn
 
 	// beforeWait, when set, is called before every read from the
-	// network. The Transport's own goroutine may read too (the next
-	// response's headers), so the func must be safe to call from there.
+	// network; backendBody sets it for the reads of a body only, on the
+	// handler's goroutine.
 	beforeWait atomic.Pointer[func()]
 }
 
