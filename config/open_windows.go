@@ -7,10 +7,11 @@ import (
 )
 
 // OpenShared opens a file for reading, sharing it for deletion too, so
-// that others may still rename or delete it while roost reads it: a deploy
-// tool replacing web.config or removing app_offline.htm, the stdout log's
+// that others may still delete it, or rename it elsewhere, while roost
+// reads it: a deploy tool removing app_offline.htm, the stdout log's
 // rotation and retention while roost logs reads a file. os.Open does not
-// share it so, and their rename or delete would fail.
+// share it so, and their delete or rename would fail. (Renaming another
+// file over it still fails while it is open: Windows refuses that.)
 func OpenShared(path string) (*os.File, error) {
 	p, err := windows.UTF16PtrFromString(path)
 	if err != nil {
