@@ -504,3 +504,20 @@ func TestOwnerSplitListeners(t *testing.T) {
 		t.Errorf("portOwner(port, helper) = %v, %v, %d, %v; want true, false, %d (the other listener), nil", found, owned, holder, err, os.Getpid())
 	}
 }
+
+// BenchmarkPortOwner measures one ownership check of a port that this
+// process listens on, as a probe makes once the port accepts connections.
+func BenchmarkPortOwner(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	for b.Loop() {
+		found, owned, _, err := portOwner(port, os.Getpid())
+		if err != nil || !found || !owned {
+			b.Fatalf("portOwner = %v, %v, %v; want true, true, nil", found, owned, err)
+		}
+	}
+}
