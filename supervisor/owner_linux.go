@@ -35,15 +35,26 @@ func portOwner(port, root int) (found, owned bool, holder int, err error) {
 	if len(inodes) == 0 {
 		return false, false, 0, nil
 	}
+	// The root first and alone: it usually holds the sockets itself, and
+	// then neither the process list nor any other fd table is read.
+	held := heldSockets(root, inodes)
+	if len(held) == len(inodes) {
+		return true, true, 0, nil
+	}
+	if held == nil {
+		held = make(map[uint64]bool)
+	}
 	procs, err := readProcs()
 	if err != nil {
 		return true, false, 0, err
 	}
 	tree := ownerTree(root, procs)
-	// The tree is searched first and alone: it is small, and the usual
+	// Then the rest of the tree, alone too: it is small, and the usual
 	// answer is found there without touching any other process's fds.
-	held := make(map[uint64]bool)
 	for pid := range tree {
+		if pid == root {
+			continue
+		}
 		for ino := range heldSockets(pid, inodes) {
 			held[ino] = true
 		}
