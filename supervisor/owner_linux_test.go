@@ -523,3 +523,57 @@ func BenchmarkPortOwner(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListenInodes compares the two ways of finding the listeners on
+// a port, on a quiet machine and with 1000 more loopback connections open:
+// reading /proc/net/tcp costs more with every socket of the namespace.
+func BenchmarkListenInodes(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	ways := []struct {
+		name string
+		read func(int) (map[uint64]bool, error)
+	}{
+		{"sock_diag", func(port int) (map[uint64]bool, error) { return listenInodes(port, zap.NewNop()) }},
+		{"proc", procListenInodes},
+	}
+	for _, conns := range []int{0, 1000} {
+		if conns > 0 {
+			openConns(b, conns)
+		}
+		for _, w := range ways {
+			b.Run(w.name+"/conns="+strconv.Itoa(conns), func(b *testing.B) {
+				for b.Loop() {
+					if inodes, err := w.read(port); err != nil || len(inodes) != 1 {
+						b.Fatalf("%d listeners, %v; want 1, nil", len(inodes), err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// openConns opens n loopback connections, closed when the benchmark ends.
+func openConns(b *testing.B, n int) {
+	other, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { other.Close() })
+	for range n {
+		c, err := net.Dial("tcp", other.Addr().String())
+		if err != nil {
+			b.Skipf("cannot open %d connections: %v", n, err)
+		}
+		b.Cleanup(func() { c.Close() })
+		s, err := other.Accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+	}
+}
