@@ -22,7 +22,7 @@ import (
 // processes of the tree rooted at root hold every one of them. The tree is
 // root, every descendant of root by parent pid, and every member of
 // process group root. found is false when no such listening socket is
-// visible in /proc. When found && !owned, holder is the pid of a process
+// visible in the caller's network namespace. When found && !owned, holder is the pid of a process
 // outside the tree that holds one of the sockets, or 0 if none could be
 // seen (another user's process, or another network namespace). log gets
 // one debug line, once per process, if the listeners have to be read from
