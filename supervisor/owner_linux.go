@@ -12,6 +12,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
+
+	"go.uber.org/zap"
 )
 
 // portOwner looks for TCP sockets in LISTEN state on port (IPv4 or IPv6,
@@ -19,31 +22,44 @@ import (
 // processes of the tree rooted at root hold every one of them. The tree is
 // root, every descendant of root by parent pid, and every member of
 // process group root. found is false when no such listening socket is
-// visible in /proc. When found && !owned, holder is the pid of a process
+// visible in the caller's network namespace. When found && !owned, holder is the pid of a process
 // outside the tree that holds one of the sockets, or 0 if none could be
-// seen (another user's process, or another network namespace).
+// seen (another user's process, or another network namespace). log gets
+// one debug line, once per process, if the listeners have to be read from
+// /proc/net because sock_diag failed.
 //
 // Every listener must be the tree's, not just one: another process may
 // listen on 127.0.0.1:port while the backend listens on [::1]:port (or
 // both with SO_REUSEPORT), and a connection to the port would then reach
 // the other process.
-func portOwner(port, root int) (found, owned bool, holder int, err error) {
-	inodes, err := listenInodes(port)
+func portOwner(port, root int, log *zap.Logger) (found, owned bool, holder int, err error) {
+	inodes, err := listenInodes(port, log)
 	if err != nil {
 		return false, false, 0, err
 	}
 	if len(inodes) == 0 {
 		return false, false, 0, nil
 	}
+	// The root first and alone: it usually holds the sockets itself, and
+	// then neither the process list nor any other fd table is read.
+	held := heldSockets(root, inodes)
+	if len(held) == len(inodes) {
+		return true, true, 0, nil
+	}
+	if held == nil {
+		held = make(map[uint64]bool)
+	}
 	procs, err := readProcs()
 	if err != nil {
 		return true, false, 0, err
 	}
 	tree := ownerTree(root, procs)
-	// The tree is searched first and alone: it is small, and the usual
+	// Then the rest of the tree, alone too: it is small, and the usual
 	// answer is found there without touching any other process's fds.
-	held := make(map[uint64]bool)
 	for pid := range tree {
+		if pid == root {
+			continue
+		}
 		for ino := range heldSockets(pid, inodes) {
 			held[ino] = true
 		}
@@ -65,10 +81,39 @@ func portOwner(port, root int) (found, owned bool, holder int, err error) {
 	return true, false, 0, nil
 }
 
-// listenInodes returns the inodes of the sockets listening on port, from
-// /proc/net/tcp and /proc/net/tcp6. These files show the sockets of the
-// caller's network namespace only.
-func listenInodes(port int) (map[uint64]bool, error) {
+// diagOff is set once sock_diag has failed (and the failure was logged):
+// from then on the listeners are read from /proc/net.
+var diagOff atomic.Bool
+
+// readDiag is diagListeners, but for the tests that make it fail.
+var readDiag = diagListeners
+
+// listenInodes returns the inodes of the sockets listening on port, in the
+// caller's network namespace. It asks sock_diag, which takes tens of
+// microseconds, and falls back for good on /proc/net/tcp and tcp6, which
+// take milliseconds (the kernel prints every socket of the namespace),
+// the first time that fails.
+func listenInodes(port int, log *zap.Logger) (map[uint64]bool, error) {
+	if !diagOff.Load() {
+		lns, err := readDiag(port)
+		if err == nil {
+			inodes := make(map[uint64]bool, len(lns))
+			for _, ln := range lns {
+				inodes[ln.inode] = true
+			}
+			return inodes, nil
+		}
+		if diagOff.CompareAndSwap(false, true) {
+			log.Debug("listening sockets are read from /proc/net from now on: sock_diag failed", zap.Error(err))
+		}
+	}
+	return procListenInodes(port)
+}
+
+// procListenInodes returns the inodes of the sockets listening on port,
+// from /proc/net/tcp and /proc/net/tcp6. These files show the sockets of
+// the caller's network namespace only.
+func procListenInodes(port int) (map[uint64]bool, error) {
 	inodes := make(map[uint64]bool)
 	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		f, err := os.Open(name)

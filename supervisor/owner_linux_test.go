@@ -17,6 +17,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // ownerHelperEnv makes the test binary, run again as a child, act as one of the
@@ -221,7 +223,7 @@ func TestOwnerSelf(t *testing.T) {
 			}
 			defer ln.Close()
 			port := ln.Addr().(*net.TCPAddr).Port
-			found, owned, holder, err := portOwner(port, os.Getpid())
+			found, owned, holder, err := portOwner(port, os.Getpid(), zap.NewNop())
 			if err != nil || !found || !owned || holder != 0 {
 				t.Errorf("portOwner(%d, self) = %v, %v, %d, %v; want true, true, 0, nil", port, found, owned, holder, err)
 			}
@@ -236,7 +238,7 @@ func TestOwnerNoListener(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	found, owned, holder, err := portOwner(port, os.Getpid())
+	found, owned, holder, err := portOwner(port, os.Getpid(), zap.NewNop())
 	if err != nil || found || owned || holder != 0 {
 		t.Errorf("portOwner(%d, self) = %v, %v, %d, %v; want false, false, 0, nil", port, found, owned, holder, err)
 	}
@@ -261,7 +263,7 @@ func TestOwnerIgnoresConnections(t *testing.T) {
 	}
 	defer s.Close()
 	ln.Close()
-	found, _, _, err := portOwner(port, os.Getpid())
+	found, _, _, err := portOwner(port, os.Getpid(), zap.NewNop())
 	if err != nil || found {
 		t.Errorf("portOwner(%d, self) with only connections = found %v, err %v; want false, nil", port, found, err)
 	}
@@ -271,17 +273,17 @@ func TestOwnerOtherProcess(t *testing.T) {
 	lst := startOwnerHelper(t, "1", nil)
 	idle := startOwnerHelper(t, "idle", nil)
 
-	found, owned, holder, err := portOwner(lst.port, lst.pid)
+	found, owned, holder, err := portOwner(lst.port, lst.pid, zap.NewNop())
 	if err != nil || !found || !owned || holder != 0 {
 		t.Errorf("portOwner(port, helper) = %v, %v, %d, %v; want true, true, 0, nil", found, owned, holder, err)
 	}
 	// The helper is our child, so it is in our tree too.
-	found, owned, holder, err = portOwner(lst.port, os.Getpid())
+	found, owned, holder, err = portOwner(lst.port, os.Getpid(), zap.NewNop())
 	if err != nil || !found || !owned || holder != 0 {
 		t.Errorf("portOwner(port, self) = %v, %v, %d, %v; want true, true, 0, nil", found, owned, holder, err)
 	}
 	// The idle helper is a sibling of the listener: not its tree.
-	found, owned, holder, err = portOwner(lst.port, idle.pid)
+	found, owned, holder, err = portOwner(lst.port, idle.pid, zap.NewNop())
 	if err != nil || !found || owned || holder != lst.pid {
 		t.Errorf("portOwner(port, idle helper) = %v, %v, %d, %v; want true, false, %d, nil", found, owned, holder, err, lst.pid)
 	}
@@ -293,18 +295,18 @@ func TestOwnerGrandchild(t *testing.T) {
 	mid := startOwnerHelper(t, "grandchild", nil)
 	idle := startOwnerHelper(t, "idle", nil)
 
-	found, owned, holder, err := portOwner(mid.port, mid.pid)
+	found, owned, holder, err := portOwner(mid.port, mid.pid, zap.NewNop())
 	if err != nil || !found || !owned || holder != 0 {
 		t.Errorf("portOwner(port, middle helper) = %v, %v, %d, %v; want true, true, 0, nil", found, owned, holder, err)
 	}
-	found, owned, holder, err = portOwner(mid.port, os.Getpid())
+	found, owned, holder, err = portOwner(mid.port, os.Getpid(), zap.NewNop())
 	if err != nil || !found || !owned {
 		t.Errorf("portOwner(port, self) = %v, %v, %d, %v; want true, true, 0, nil", found, owned, holder, err)
 	}
 	// From an unrelated root, the holder is the grandchild itself: this
 	// proves that the middle helper does not hold the socket, so the
 	// answer above came from the parent rule and not the group rule.
-	found, owned, holder, err = portOwner(mid.port, idle.pid)
+	found, owned, holder, err = portOwner(mid.port, idle.pid, zap.NewNop())
 	if err != nil || !found || owned || holder == 0 || holder == mid.pid {
 		t.Fatalf("portOwner(port, idle helper) = %v, %v, %d, %v; want true, false, the grandchild's pid, nil", found, owned, holder, err)
 	}
@@ -325,11 +327,11 @@ func TestOwnerGroupMember(t *testing.T) {
 	if ppid != os.Getpid() || pgrp != leader.pid {
 		t.Fatalf("member has ppid %d and pgrp %d; want %d and %d", ppid, pgrp, os.Getpid(), leader.pid)
 	}
-	found, owned, holder, err := portOwner(member.port, leader.pid)
+	found, owned, holder, err := portOwner(member.port, leader.pid, zap.NewNop())
 	if err != nil || !found || !owned || holder != 0 {
 		t.Errorf("portOwner(port, group leader) = %v, %v, %d, %v; want true, true, 0, nil", found, owned, holder, err)
 	}
-	found, owned, holder, err = portOwner(member.port, other.pid)
+	found, owned, holder, err = portOwner(member.port, other.pid, zap.NewNop())
 	if err != nil || !found || owned || holder != member.pid {
 		t.Errorf("portOwner(port, other helper) = %v, %v, %d, %v; want true, false, %d, nil", found, owned, holder, err, member.pid)
 	}
@@ -499,8 +501,79 @@ func TestOwnerSplitListeners(t *testing.T) {
 		t.Skipf("cannot listen on [::1]:%d beside the helper's 127.0.0.1: %v", lst.port, err)
 	}
 	defer ln.Close()
-	found, owned, holder, err := portOwner(lst.port, lst.pid)
+	found, owned, holder, err := portOwner(lst.port, lst.pid, zap.NewNop())
 	if err != nil || !found || owned || holder != os.Getpid() {
 		t.Errorf("portOwner(port, helper) = %v, %v, %d, %v; want true, false, %d (the other listener), nil", found, owned, holder, err, os.Getpid())
+	}
+}
+
+// BenchmarkPortOwner measures one ownership check of a port that this
+// process listens on, as a probe makes once the port accepts connections.
+func BenchmarkPortOwner(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	for b.Loop() {
+		found, owned, _, err := portOwner(port, os.Getpid(), zap.NewNop())
+		if err != nil || !found || !owned {
+			b.Fatalf("portOwner = %v, %v, %v; want true, true, nil", found, owned, err)
+		}
+	}
+}
+
+// BenchmarkListenInodes compares the two ways of finding the listeners on
+// a port, on a quiet machine and with 1000 more loopback connections open:
+// reading /proc/net/tcp costs more with every socket of the namespace.
+func BenchmarkListenInodes(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	ways := []struct {
+		name string
+		read func(int) (map[uint64]bool, error)
+	}{
+		{"sock_diag", func(port int) (map[uint64]bool, error) { return listenInodes(port, zap.NewNop()) }},
+		{"proc", procListenInodes},
+	}
+	for _, conns := range []int{0, 1000} {
+		if conns > 0 {
+			openConns(b, conns)
+		}
+		for _, w := range ways {
+			b.Run(w.name+"/conns="+strconv.Itoa(conns), func(b *testing.B) {
+				for b.Loop() {
+					if inodes, err := w.read(port); err != nil || len(inodes) != 1 {
+						b.Fatalf("%d listeners, %v; want 1, nil", len(inodes), err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// openConns opens n loopback connections, closed when the benchmark ends.
+func openConns(b *testing.B, n int) {
+	other, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { other.Close() })
+	for range n {
+		c, err := net.Dial("tcp", other.Addr().String())
+		if err != nil {
+			b.Skipf("cannot open %d connections: %v", n, err)
+		}
+		b.Cleanup(func() { c.Close() })
+		s, err := other.Accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
 	}
 }

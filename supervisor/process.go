@@ -226,7 +226,7 @@ func (b *backend) probe() (*url.URL, error) {
 			continue
 		}
 		conn.Close()
-		found, owned, holder, err := portOwner(b.port, b.pid)
+		found, owned, holder, err := portOwner(b.port, b.pid, b.log)
 		if err == nil && found && !owned {
 			who := "another process"
 			if holder > 0 {

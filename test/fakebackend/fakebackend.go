@@ -28,6 +28,8 @@
 //	                      <httpPlatform> alike)
 //	FAKE_BIND=retry       while the port is taken, try again every 50 ms;
 //	                      by default the fake exits with code 3
+//	FAKE_LISTEN_STAMP=F   write to file F the time listen returned, as
+//	                      Unix nanoseconds (for readiness measurements)
 //
 // and, while it serves:
 //
@@ -124,12 +126,20 @@ func Main() int {
 		return 0
 	}
 	ln, err := listen(s)
+	listened := time.Now()
 	switch {
 	case errors.Is(err, errStopped):
 		return 0
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "fake:", err)
 		return 3
+	}
+	if file := os.Getenv("FAKE_LISTEN_STAMP"); file != "" {
+		if err := os.WriteFile(file, strconv.AppendInt(nil, listened.UnixNano(), 10), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "fake: listen stamp:", err)
+			ln.Close()
+			return 2
+		}
 	}
 	return serve(ln, s)
 }
