@@ -7,11 +7,13 @@
 // which reuses its field slice, or ReadHead over a bufio.Reader) splits a
 // head into method, target (byte-exact), version and raw field lines in
 // order, and says how the body is framed: none, Content-Length, or
-// chunked, read with a ChunkedReader. It does not allocate per request, and
-// starts no goroutines. It decides no status, writes no page, and proxies
+// chunked, read with a ChunkedReader. Head.Parse and ReadHead allocate
+// nothing (the head's slices alias the caller's buffer), and nothing here
+// starts a goroutine. It decides no status, writes no page, and proxies
 // nothing: package forwarder maps its errors to responses (400 and closing
-// the connection for every Error). It is not wired into roost's request
-// path yet: nothing imports it.
+// the connection for every Error, or 431 and 505 where it wants to be
+// precise). It is not wired into roost's request path yet: nothing but its
+// tests imports it.
 //
 // A head is refused, with an Error saying why, for:
 //   - a request line that is not method SP target SP version with exactly
@@ -63,4 +65,9 @@
 // Limits.MaxTrailerBytes (16 KiB) or Limits.MaxFields, or holding
 // Content-Length, Transfer-Encoding or Trailer. The trailer fields are
 // returned after io.EOF; which of them to forward is the caller's choice.
+//
+// FuzzDifferential holds the package to net/http's http.ReadRequest:
+// whatever this package accepts, net/http accepts and reads the same way
+// (method, target, version, fields, body, and where the next request
+// starts), except for the target syntax above and CONNECT targets.
 package http1
