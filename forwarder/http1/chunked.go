@@ -78,7 +78,9 @@ func (c *ChunkedReader) Read(p []byte) (int, error) {
 func (c *ChunkedReader) readLine(max int, tooLong error) ([]byte, error) {
 	line, err := c.r.ReadSlice('\n')
 	switch {
-	case err == bufio.ErrBufferFull || len(line) > max:
+	case err == bufio.ErrBufferFull || len(line) > max || err != nil && len(line) >= max:
+		// A line without its LF, max bytes long already, is too long
+		// whether the input ends there or not.
 		return nil, tooLong
 	case err == io.EOF:
 		return nil, io.ErrUnexpectedEOF
