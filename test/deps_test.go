@@ -36,6 +36,8 @@ var layers = map[string]struct {
 	"forwarder":  {[]string{"config", "forwarder/filter"}, []string{kardianos, fsnotify}},
 	// Request filtering's matcher: rules in, a verdict out.
 	"forwarder/filter": {[]string{"config"}, []string{kardianos, fsnotify}},
+	// roost's HTTP/1.x framing: bytes in, a head and a body framing out.
+	"forwarder/http1": {[]string{"config"}, []string{kardianos, fsnotify}},
 	// The runtime of roost run knows no service manager.
 	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter"}, []string{kardianos}},
 	// The package that imports kardianos reaches neither the supervisor,

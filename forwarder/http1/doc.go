@@ -1,0 +1,73 @@
+// Package http1 parses HTTP/1.x request heads and frames request bodies
+// (RFC 9112), strictly: whatever two HTTP implementations could read
+// differently is refused, so that roost and any proxy in front of it or
+// backend behind it cannot disagree about where a request ends.
+//
+// It owns the HTTP/1.x framing rules: ParseRequestHead (or Head.Parse,
+// which reuses its field slice, or ReadHead over a bufio.Reader) splits a
+// head into method, target (byte-exact), version and raw field lines in
+// order, and says how the body is framed: none, Content-Length, or
+// chunked, read with a ChunkedReader. Head.Parse and ReadHead allocate
+// nothing (the head's slices alias the caller's buffer), and nothing here
+// starts a goroutine. It decides no status, writes no page, and proxies
+// nothing: package forwarder maps its errors to responses (400 and closing
+// the connection for every Error, or 431 and 505 where it wants to be
+// precise). It is not wired into roost's request path yet: nothing but its
+// tests imports it.
+//
+// A head is refused, with an Error saying why, for:
+//   - a request line that is not method SP target SP version with exactly
+//     single spaces; a method that is not a token; a version other than
+//     HTTP/1.0 or HTTP/1.1; a target holding a control character, a space
+//     or DEL, or not in one of the four forms of RFC 9112 §3.2 (asterisk
+//     form for OPTIONS only, authority form for CONNECT only);
+//   - any line ending in a bare LF instead of CRLF, and a CR anywhere but
+//     before LF (bare CR);
+//   - obs-fold, and whitespace before the first field line;
+//   - a field name that is empty or not a token, or followed by whitespace
+//     before its colon; a value holding a control character other than
+//     HTAB, or DEL (obs-text, bytes 0x80 to 0xFF, is allowed);
+//   - a head over Limits.MaxHeadBytes (64 KiB by default) or with more
+//     than Limits.MaxFields fields (100 by default);
+//   - Content-Length that is not 1*DIGIT fitting an int64 ("+5", "0x5",
+//     "5, 6", empty are refused), and more than one Content-Length field;
+//   - Transfer-Encoding with Content-Length (in either order), on
+//     HTTP/1.0, other than exactly "chunked" (ignoring case), or in more
+//     than one field line;
+//   - on HTTP/1.1, no Host or more than one; on either version, more than
+//     one Host, or a Host holding a byte outside the URI authority's
+//     characters (as net/http's server checks).
+//
+// Decisions where the RFCs leave a choice:
+//   - Bare LF is refused, though RFC 9112 §2.2 lets a recipient accept it
+//     and nginx and net/http do: with one line terminator, no intermediary
+//     can see a line end where roost does not. Only hand-typed requests
+//     (nc without -C) need it.
+//   - Duplicate Content-Length is refused even when the values are equal,
+//     as nginx does, though RFC 9110 §8.6 lets a recipient accept
+//     identical values: no correct client sends two.
+//   - HTAB is optional whitespace (RFC 9110 §5.6.3), around values and
+//     around chunk extensions: "Transfer-Encoding:\tchunked" is chunked.
+//   - Empty lines before the request line are refused (RFC 9112 §2.2 says
+//     a server SHOULD ignore at least one): a client that sends a CRLF
+//     after a body has miscounted it.
+//   - The target's characters are checked only for framing (no CTL, SP or
+//     DEL): its URL syntax, percent-encoding included, is left to the
+//     request filter and the backend, so roost accepts targets that
+//     net/http's url.ParseRequestURI refuses, and forwards them as sent.
+//
+// A chunked body is refused for a chunk size that is not 1 to 16 hex
+// digits or overflows an int64; anything after the size but well-formed
+// extensions (";" name ["=" token or quoted-string], with optional
+// whitespace), including trailing whitespace; extensions of one line over
+// Limits.MaxChunkExt (1 KiB by default); chunk data not followed by CRLF;
+// a bare LF; and a trailer section breaking the field rules above, over
+// Limits.MaxTrailerBytes (16 KiB) or Limits.MaxFields, or holding
+// Content-Length, Transfer-Encoding or Trailer. The trailer fields are
+// returned after io.EOF; which of them to forward is the caller's choice.
+//
+// FuzzDifferential holds the package to net/http's http.ReadRequest:
+// whatever this package accepts, net/http accepts and reads the same way
+// (method, target, version, fields, body, and where the next request
+// starts), except for the target syntax above and CONNECT targets.
+package http1
