@@ -4,7 +4,7 @@
 // under the Windows one.
 //
 // It does not run the app itself: the runtime of `roost run` is package
-// service/host, which the command hands to RunUnderServiceManager as a
+// service/host, which the command hands to Run as a
 // function, so that this package depends on neither the supervisor, the
 // forwarder nor the file watching.
 package service
