@@ -1,7 +1,7 @@
-// Package http1 parses HTTP/1.x request heads and frames request bodies
-// (RFC 9112), strictly: whatever two HTTP implementations could read
-// differently is refused, so that roost and any proxy in front of it or
-// backend behind it cannot disagree about where a request ends.
+// Package http1 parses HTTP/1.x request and response heads and frames
+// their bodies (RFC 9112), strictly: whatever two HTTP implementations
+// could read differently is refused, so that roost and any proxy in front
+// of it or backend behind it cannot disagree about where a message ends.
 //
 // It owns the HTTP/1.x framing rules: ParseRequestHead (or Head.Parse,
 // which reuses its field slice, or ReadHead over a bufio.Reader) splits a
@@ -15,7 +15,27 @@
 // precise). It is not wired into roost's request path yet: nothing but its
 // tests imports it.
 //
-// A head is refused, with an Error saying why, for:
+// On the backend side, ParseResponseHead (or ResponseHead.Parse, or
+// ReadResponseHead over a bufio.Reader, both allocating nothing) splits a
+// response head into version, status, reason phrase and raw field lines
+// in order, and, given the request's method, says how the body is framed
+// (RFC 9112 §6.3): none for a response to HEAD, a 1xx, 204 or 304, and a
+// 2xx to CONNECT; else chunked, Content-Length, or UntilClose when the
+// response has neither, which the caller must read to the connection's
+// end and so cannot reuse the connection. Whatever it refuses means the
+// backend connection is discarded; what the client gets (a 502) is the
+// caller's decision. A response head is refused for:
+//   - a status line that is not HTTP-version SP 3DIGIT [SP reason] with
+//     exactly single spaces; a version other than HTTP/1.0 or HTTP/1.1; a
+//     status outside 100 to 599; a reason phrase holding a control
+//     character other than HTAB, or DEL (obs-text is allowed);
+//   - any breach of the line and field rules below, and the size limits;
+//   - Content-Length or Transfer-Encoding breaking the rules below (on
+//     HTTP/1.0, other than exactly chunked, more than one, both), even on
+//     a response that has no body: a backend that sends them wrong is not
+//     trusted for the rest of the connection.
+//
+// A request head is refused, with an Error saying why, for:
 //   - a request line that is not method SP target SP version with exactly
 //     single spaces; a method that is not a token; a version other than
 //     HTTP/1.0 or HTTP/1.1; a target holding a control character, a space
@@ -48,6 +68,13 @@
 //     identical values: no correct client sends two.
 //   - HTAB is optional whitespace (RFC 9110 §5.6.3), around values and
 //     around chunk extensions: "Transfer-Encoding:\tchunked" is chunked.
+//   - A status line without the SP after the status ("HTTP/1.1 200") is
+//     accepted, as net/http does: it cannot be read two ways. Statuses
+//     600 to 999, which net/http accepts, are refused.
+//   - Transfer-Encoding on an HTTP/1.0 response is refused: net/http
+//     ignores it and reads to the close, others read chunks. A
+//     Content-Length on a response without a body (a 304's, or a HEAD's
+//     answer) is checked but frames nothing, as RFC 9110 §8.6 allows.
 //   - Empty lines before the request line are refused (RFC 9112 §2.2 says
 //     a server SHOULD ignore at least one): a client that sends a CRLF
 //     after a body has miscounted it.
@@ -70,4 +97,8 @@
 // whatever this package accepts, net/http accepts and reads the same way
 // (method, target, version, fields, body, and where the next request
 // starts), except for the target syntax above and CONNECT targets.
+// FuzzResponseDifferential holds response heads to http.ReadResponse the
+// same way (version, status, reason, fields, body and what follows it),
+// except for a 2xx answering CONNECT: roost frames no body, the tunnel
+// starting at once, while net/http reads a body as for any 2xx.
 package http1

@@ -49,7 +49,7 @@ type Field struct {
 	Name, Value []byte
 }
 
-// Framing is how the body of a request is delimited.
+// Framing is how the body of a request or a response is delimited.
 type Framing uint8
 
 const (
@@ -60,6 +60,10 @@ const (
 	Length
 	// Chunked: the body is chunked; read it with a ChunkedReader.
 	Chunked
+	// UntilClose: a response only, with neither Content-Length nor
+	// Transfer-Encoding: the body is everything until the backend closes
+	// the connection, which can carry nothing after it.
+	UntilClose
 )
 
 // Head is a parsed request head. Its byte slices alias the parsed buffer:
@@ -334,13 +338,19 @@ func parseDecimal(b []byte) (int64, bool) {
 // At a clean end of input, before any byte of a head, it returns io.EOF;
 // at an end inside a head, io.ErrUnexpectedEOF.
 func ReadHead(r *bufio.Reader, h *Head, lim Limits) error {
+	return readHead(r, lim, h.Parse)
+}
+
+// readHead reads a head from r with parse, which returns how many bytes
+// the head took or ErrIncomplete, and consumes it.
+func readHead(r *bufio.Reader, lim Limits, parse func([]byte, Limits) (int, error)) error {
 	lim = lim.withDefaults()
 	scanned := 0 // bytes already seen to hold no LF, or parsed
 	for {
 		_, err := r.Peek(scanned + 1)
 		buf, _ := r.Peek(r.Buffered())
 		if len(buf) > scanned && bytes.IndexByte(buf[scanned:], '\n') >= 0 || len(buf) >= lim.MaxHeadBytes {
-			n, perr := h.Parse(buf, lim)
+			n, perr := parse(buf, lim)
 			if perr == nil {
 				_, err = r.Discard(n)
 				return err
