@@ -2,10 +2,11 @@ package http1
 
 import "errors"
 
-// Error is why a request head or a chunked body was refused. Every Error
-// is a framing error: the caller answers 400 (or 431 for ErrHeadTooLarge
-// and ErrTooManyFields, if it wants to be precise) and reads nothing more
-// from the connection. Errors are constants, so refusing allocates nothing;
+// Error is why a head or a chunked body was refused. Every Error is a
+// framing error, after which nothing more is read from the connection: on
+// a client's request the caller answers 400 (or 431 for ErrHeadTooLarge
+// and ErrTooManyFields, if it wants to be precise); on a backend's
+// response, 502, and the backend connection is discarded. Errors are constants, so refusing allocates nothing;
 // test for one with errors.Is.
 type Error string
 
@@ -29,7 +30,7 @@ const (
 	ErrContentLength    Error = "Content-Length is not a single decimal number"
 	ErrDuplicateCL      Error = "more than one Content-Length"
 	ErrCLAndTE          Error = "both Content-Length and Transfer-Encoding"
-	ErrTEOnHTTP10       Error = "Transfer-Encoding on an HTTP/1.0 request"
+	ErrTEOnHTTP10       Error = "Transfer-Encoding on an HTTP/1.0 message"
 	ErrTECoding         Error = "Transfer-Encoding other than exactly chunked"
 	ErrDuplicateTE      Error = "more than one Transfer-Encoding"
 	ErrHost             Error = "no Host, more than one Host, or a malformed Host"
@@ -42,4 +43,4 @@ const (
 
 // ErrIncomplete says the bytes end before the header section does: read
 // more and parse again. It is not a framing error.
-var ErrIncomplete = errors.New("http1: incomplete request head")
+var ErrIncomplete = errors.New("http1: incomplete head")

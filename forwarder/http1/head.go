@@ -16,8 +16,9 @@ const (
 
 // Limits bounds what a parser accepts. A zero field takes its default.
 type Limits struct {
-	// MaxHeadBytes bounds the request head: request line, field lines and
-	// the empty line that ends them, CRLFs included. Default 64 KiB.
+	// MaxHeadBytes bounds a head: the request or status line, the field
+	// lines and the empty line that ends them, CRLFs included. Default
+	// 64 KiB.
 	MaxHeadBytes int
 	// MaxFields bounds the number of header fields, and separately of
 	// trailer fields. Default 100.
