@@ -662,6 +662,9 @@ done
 echo "  besides roost: its backend VmRSS $(mib "${roost_backend_rss:-}"), its watchdog VmRSS $(mib "${roost_watchdog_rss:-}")"
 for s in "${scenarios[@]}"; do
 	for t in "${targets[@]}"; do
-		if [ "${errs[$s/$t]}" != 0 ]; then echo "WARNING: $s: $t had ${errs[$s/$t]} errors (non-2xx responses or socket errors); see its numbers with care"; fi
+		if [ "${errs[$s/$t]}" != 0 ]; then
+			echo "WARNING: $s: $t had ${errs[$s/$t]} errors (non-2xx responses or socket errors); see its numbers with care:"
+			cat "$tmp"/wrk-"$s"-"$t"-*.txt | grep -E '^  (Socket errors|Non-2xx)' | sed 's/^ */           /' || true
+		fi
 	done
 done
