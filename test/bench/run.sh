@@ -8,11 +8,25 @@
 # Not part of `go test`. It installs what it lacks (apt: wrk, nginx-light,
 # haproxy), builds roost and test/bench/backend into a temporary folder,
 # runs everything on 127.0.0.1 only and stops every process it started
-# when it exits. With the defaults it takes well under two minutes.
+# when it exits. With the defaults it measures for about 130 s (20 runs of a
+# 1 s warm-up and 5 s), plus the build; 3 min in all on a busy 2-core machine.
+#
+# Scenarios (BENCH_SCENARIOS, a comma-separated list; default all five):
+#   small     keep-alive GETs of the backend's 1 KiB body, BENCH_CONNS
+#             connections (the original run; its figures stay comparable)
+#   conns256  the same at BENCH_CONNS_HIGH connections; right after it, the
+#             memory (VmRSS) of every target, summed over its processes
+#   download  keep-alive GETs of 1 MiB bodies (/bytes/1048576), BENCH_CONNS
+#   upload    keep-alive POSTs of 64 KiB bodies (a wrk Lua script), the
+#             backend reads and discards them and answers its 1 KiB body
+#   close     small GETs with "Connection: close": a new client connection
+#             for every request, BENCH_CONNS at a time
 #
 # Settings (environment):
+#   BENCH_SCENARIOS which scenarios, in order (default small,conns256,download,upload,close)
 #   BENCH_DURATION  wrk -d of each measured run        (default 5s)
 #   BENCH_CONNS     wrk -c, concurrent connections      (default 32)
+#   BENCH_CONNS_HIGH wrk -c of the conns256 scenario    (default 256)
 #   BENCH_THREADS   wrk -t                              (default 1)
 #   BENCH_WARMUP    wrk -d of the warm-up before each   (default 1s)
 #   BENCH_ROUNDS    rounds; each measures every target, in a rotated
@@ -28,7 +42,10 @@
 # default, and nginx gets worker_processes auto (one per CPU). All proxies
 # keep idle connections to the backend (nginx keepalive 256, haproxy
 # http-reuse always, roost its own pool), lift nginx's default limit of 1000
-# requests per connection on both sides (roost and haproxy have none), and
+# requests per connection on both sides (roost and haproxy have none), keep
+# nginx off its temporary files (a 64 KiB request body fits its in-memory
+# buffer; a 1 MiB response is relayed through its buffers, never to disk;
+# neither changes how it handles the small scenarios), and
 # do the same header work roost does: pass Host through and add
 # X-Forwarded-For and X-Forwarded-Proto. No proxy writes an access log.
 # wrk, the proxy and the backend share the machine's cores, so absolute
@@ -37,6 +54,8 @@ set -euo pipefail
 
 DURATION=${BENCH_DURATION:-5s}
 CONNS=${BENCH_CONNS:-32}
+CONNS_HIGH=${BENCH_CONNS_HIGH:-256}
+SCENARIOS=${BENCH_SCENARIOS:-small,conns256,download,upload,close}
 THREADS=${BENCH_THREADS:-1}
 WARMUP=${BENCH_WARMUP:-1s}
 ROUNDS=${BENCH_ROUNDS:-1}
@@ -48,7 +67,9 @@ BACKEND_PORT=$BASE_PORT
 ROOST_PORT=$((BASE_PORT + 1))
 NGINX_PORT=$((BASE_PORT + 2))
 HAPROXY_PORT=$((BASE_PORT + 3))
-BODY_SIZE=1024 # what test/bench/backend answers
+BODY_SIZE=1024              # what test/bench/backend answers at /
+DOWNLOAD_SIZE=1048576       # the download scenario's body: /bytes/$DOWNLOAD_SIZE
+UPLOAD_SIZE=65536           # the upload scenario's request body
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
@@ -60,6 +81,12 @@ die() {
 
 case $ROUNDS in '' | *[!0-9]* | 0) die "BENCH_ROUNDS must be a whole number above 0, got '$ROUNDS'" ;; esac
 case $CONNS in '' | *[!0-9]* | 0) die "BENCH_CONNS must be a whole number above 0, got '$CONNS'" ;; esac
+case $CONNS_HIGH in '' | *[!0-9]* | 0) die "BENCH_CONNS_HIGH must be a whole number above 0, got '$CONNS_HIGH'" ;; esac
+IFS=, read -ra scenarios <<<"$SCENARIOS"
+[ "${#scenarios[@]}" -gt 0 ] || die "BENCH_SCENARIOS is empty"
+for s in "${scenarios[@]}"; do
+	case $s in small | conns256 | download | upload | close) ;; *) die "BENCH_SCENARIOS: unknown scenario '$s' (want small, conns256, download, upload, close)" ;; esac
+done
 
 # --- temporary folder and cleanup ------------------------------------------
 
@@ -292,6 +319,8 @@ http {
     uwsgi_temp_path $tmp/nginx/uwsgi;
     scgi_temp_path $tmp/nginx/scgi;
     keepalive_requests 1000000;
+    client_body_buffer_size 128k;
+    proxy_max_temp_file_size 0;
     upstream backend {
         server 127.0.0.1:$BACKEND_PORT;
         keepalive 256;
@@ -383,6 +412,60 @@ sleep 1 # let start-up settle before measuring roost at rest
 roost_idle_rss=$(mem "$roost_pid" VmRSS)
 roost_idle_hwm=$(mem "$roost_pid" VmHWM)
 
+# --- scenarios -----------------------------------------------------------------
+
+# The upload scenario's wrk script: every request a POST of UPLOAD_SIZE bytes.
+cat >"$tmp/upload.lua" <<EOF
+wrk.method = "POST"
+wrk.body = string.rep("x", $UPLOAD_SIZE)
+wrk.headers["Content-Type"] = "application/octet-stream"
+EOF
+
+# scen_conns S: wrk -c of scenario S.
+scen_conns() { case $1 in conns256) echo "$CONNS_HIGH" ;; *) echo "$CONNS" ;; esac; }
+
+# scen_path S: the path scenario S requests.
+scen_path() { case $1 in download) echo "/bytes/$DOWNLOAD_SIZE" ;; *) echo / ;; esac; }
+
+# scen_args S: sets scen_extra to scenario S's extra wrk arguments.
+scen_args() {
+	scen_extra=()
+	case $1 in
+	upload) scen_extra=(-s "$tmp/upload.lua") ;;
+	close) scen_extra=(-H 'Connection: close') ;;
+	esac
+}
+
+# scen_desc S: one line on what scenario S sends.
+scen_desc() {
+	case $1 in
+	small) echo "keep-alive GET /, $BODY_SIZE-byte responses, $CONNS connections" ;;
+	conns256) echo "keep-alive GET /, $BODY_SIZE-byte responses, $CONNS_HIGH connections; memory right after" ;;
+	download) echo "keep-alive GET /bytes/$DOWNLOAD_SIZE, $DOWNLOAD_SIZE-byte responses, $CONNS connections" ;;
+	upload) echo "keep-alive POST / with $UPLOAD_SIZE-byte bodies (wrk -s), $BODY_SIZE-byte responses, $CONNS connections" ;;
+	close) echo "GET / with 'Connection: close' (a new connection per request), $CONNS connections" ;;
+	esac
+}
+
+# check_target NAME BASEURL: one request of each selected scenario's kind
+# through NAME, with the size of the answer checked; warns on a mismatch.
+check_target() {
+	local t=$1 base=$2 s size want args
+	for s in "${scenarios[@]}"; do
+		want=$BODY_SIZE
+		args=()
+		case $s in
+		download) want=$DOWNLOAD_SIZE ;;
+		upload) args=(--data-binary "@$tmp/upload.bin" -H 'Content-Type: application/octet-stream') ;;
+		close) args=(-H 'Connection: close') ;;
+		esac
+		size=$(curl -fsS --max-time 5 -o /dev/null -w '%{size_download}' "${args[@]}" "$base$(scen_path "$s")" 2>&1) || size="failed: $size"
+		if [ "$size" != "$want" ]; then say "WARNING: $t, scenario $s: answered $size, want $want bytes"; fi
+	done
+}
+head -c "$UPLOAD_SIZE" /dev/zero | tr '\0' x >"$tmp/upload.bin"
+for t in "${targets[@]}"; do check_target "$t" "${url[$t]%/}"; done
+
 # --- measure -------------------------------------------------------------------
 
 # run_wrk OUT ARGS...: run wrk with ARGS, its output to OUT. It runs in the
@@ -398,39 +481,69 @@ run_wrk() {
 	return "$rc"
 }
 
-# measure TARGET ROUND: warm up, then one measured wrk run; its output goes
-# to $tmp/wrk-TARGET-ROUND.txt, the CPU ticks the target used to
-# $tmp/cpu-TARGET-ROUND.txt.
+# watch_pids TARGET: the target's own processes: nginx's master and workers,
+# haproxy (and any children), roost and its watchdog (not its backend), the
+# backend for direct.
+watch_pids() {
+	local t=$1
+	echo "${proc_pids[$t]}"
+	case $t in
+	nginx | haproxy) children "${proc_pids[$t]}" | tr -s ' ' '\n' | grep . || true ;; # one a line
+	roost) if [ -n "$roost_watchdog_pid" ]; then echo "$roost_watchdog_pid"; fi ;;
+	esac
+}
+
+# rss_sum PID...: VmRSS summed over the processes, in KiB.
+rss_sum() {
+	local sum=0 p v
+	for p in "$@"; do
+		v=$(mem "$p" VmRSS)
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
+# measure SCENARIO TARGET ROUND: warm up, then one measured wrk run; its
+# output goes to $tmp/wrk-S-T-R.txt, the CPU ticks the target used to
+# $tmp/cpu-S-T-R.txt and, for conns256, its memory right after to
+# $tmp/rss-S-T-R.txt.
 measure() {
-	local t=$1 r=$2 watch before after
-	say "round $r/$ROUNDS: $t: warm-up $WARMUP, then $DURATION with $CONNS connections ..."
-	run_wrk /dev/null -t"$THREADS" -c"$CONNS" -d"$WARMUP" "${url[$t]}" || true
-	watch=("${proc_pids[$t]}")
-	if [ "$t" = nginx ]; then
-		# shellcheck disable=SC2207
-		watch+=($(children "${proc_pids[$t]}")) # the workers
-	fi
+	local s=$1 t=$2 r=$3 c before after out
+	local -a watch scen_extra
+	c=$(scen_conns "$s")
+	scen_args "$s"
+	out=$tmp/wrk-$s-$t-$r.txt
+	say "round $r/$ROUNDS: $s: $t: warm-up $WARMUP, then $DURATION with $c connections ..."
+	run_wrk /dev/null -t"$THREADS" -c"$c" -d"$WARMUP" "${scen_extra[@]}" "${url[$t]%/}$(scen_path "$s")" || true
+	mapfile -t watch < <(watch_pids "$t")
 	before=$(cpu_ticks "${watch[@]}")
-	if ! run_wrk "$tmp/wrk-$t-$r.txt" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${url[$t]}"; then
-		say "wrk against $t failed:"$'\n'"$(cat "$tmp/wrk-$t-$r.txt")"
-		: >"$tmp/wrk-$t-$r.txt"
+	if ! run_wrk "$out" -t"$THREADS" -c"$c" -d"$DURATION" --latency "${scen_extra[@]}" "${url[$t]%/}$(scen_path "$s")"; then
+		say "wrk against $t failed:"$'\n'"$(cat "$out")"
+		: >"$out"
 	fi
 	after=$(cpu_ticks "${watch[@]}")
-	if [ "$VERBOSE" = 1 ]; then cat "$tmp/wrk-$t-$r.txt" >&2; fi
-	echo $((after - before)) >"$tmp/cpu-$t-$r.txt"
+	if [ "$s" = conns256 ]; then
+		mapfile -t watch < <(watch_pids "$t") # nginx may have replaced a worker
+		rss_sum "${watch[@]}" >"$tmp/rss-$s-$t-$r.txt"
+	fi
+	if [ "$VERBOSE" = 1 ]; then cat "$out" >&2; fi
+	echo $((after - before)) >"$tmp/cpu-$s-$t-$r.txt"
 	if [ "$t" = roost ]; then
-		roost_load_rss=$(mem "$roost_pid" VmRSS)
-		roost_load_hwm=$(mem "$roost_pid" VmHWM)
+		roost_load_rss[$s]=$(mem "$roost_pid" VmRSS)
+		roost_load_hwm[$s]=$(mem "$roost_pid" VmHWM)
 		roost_backend_rss=$(mem "$roost_backend_pid" VmRSS)
 		roost_watchdog_rss=$(mem "$roost_watchdog_pid" VmRSS)
 	fi
-	sleep 0.5 # let TIME_WAIT and the last responses settle
+	sleep 0.5 # not a synchronisation: a pause for TIME_WAIT and the last responses
 }
 
+declare -A roost_load_rss roost_load_hwm
 n=${#targets[@]}
 for ((r = 1; r <= ROUNDS; r++)); do
-	for ((i = 0; i < n; i++)); do
-		measure "${targets[$(((i + r - 1) % n))]}" "$r"
+	for s in "${scenarios[@]}"; do
+		for ((i = 0; i < n; i++)); do
+			measure "$s" "${targets[$(((i + r - 1) % n))]}" "$r"
+		done
 	done
 done
 
@@ -450,29 +563,35 @@ fmt_us() {
 
 # Each column is the median of that column over the rounds, so that one
 # stalled run (this machine's cores are shared) moves no number by itself.
-declare -A rps p50us p99us errs cpu_us
-for t in "${targets[@]}"; do
-	: >"$tmp/runs-$t.txt"
-	for ((r = 1; r <= ROUNDS; r++)); do
-		out=$tmp/wrk-$t-$r.txt
-		grep -q '^Requests/sec:' "$out" || continue # wrk failed; reported above
-		req=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-		n50=$(to_us "$(awk '$1 == "50%" { print $2 }' "$out")")
-		n99=$(to_us "$(awk '$1 == "99%" { print $2 }' "$out")")
-		count=$(awk '/requests in/ { print $1 }' "$out")
-		err=$(awk '
-			/^  Non-2xx or 3xx responses:/ { e += $NF }
-			/^  Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
-			END { print e + 0 }' "$out")
-		ticks=$(cat "$tmp/cpu-$t-$r.txt")
-		cpu=$(awk -v t="$ticks" -v n="${count:-0}" -v hz="$clk_tck" 'BEGIN { if (n > 0) printf "%.2f", t / hz * 1e6 / n }')
-		echo "$req $n50 $n99 $err $cpu" >>"$tmp/runs-$t.txt"
+# Keys are SCENARIO/TARGET.
+declare -A rps p50us p99us errs cpu_us rss
+for s in "${scenarios[@]}"; do
+	for t in "${targets[@]}"; do
+		k=$s/$t
+		: >"$tmp/runs-$s-$t.txt"
+		for ((r = 1; r <= ROUNDS; r++)); do
+			out=$tmp/wrk-$s-$t-$r.txt
+			grep -q '^Requests/sec:' "$out" || continue # wrk failed; reported above
+			req=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+			n50=$(to_us "$(awk '$1 == "50%" { print $2 }' "$out")")
+			n99=$(to_us "$(awk '$1 == "99%" { print $2 }' "$out")")
+			count=$(awk '/requests in/ { print $1 }' "$out")
+			err=$(awk '
+				/^  Non-2xx or 3xx responses:/ { e += $NF }
+				/^  Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
+				END { print e + 0 }' "$out")
+			ticks=$(cat "$tmp/cpu-$s-$t-$r.txt")
+			cpu=$(awk -v t="$ticks" -v n="${count:-0}" -v hz="$clk_tck" 'BEGIN { if (n > 0) printf "%.2f", t / hz * 1e6 / n }')
+			kib=$(cat "$tmp/rss-$s-$t-$r.txt" 2>/dev/null || true)
+			echo "$req $n50 $n99 $err ${cpu:--} ${kib:--}" >>"$tmp/runs-$s-$t.txt"
+		done
+		rps[$k]=$(awk '{ print $1 }' "$tmp/runs-$s-$t.txt" | median)
+		p50us[$k]=$(awk '{ print $2 }' "$tmp/runs-$s-$t.txt" | median)
+		p99us[$k]=$(awk '{ print $3 }' "$tmp/runs-$s-$t.txt" | median)
+		errs[$k]=$(awk '{ e += $4 } END { print e + 0 }' "$tmp/runs-$s-$t.txt") # all rounds
+		cpu_us[$k]=$(awk '$5 != "-" { print $5 }' "$tmp/runs-$s-$t.txt" | median)
+		rss[$k]=$(awk '$6 != "-" { print $6 }' "$tmp/runs-$s-$t.txt" | median)
 	done
-	rps[$t]=$(awk '{ print $1 }' "$tmp/runs-$t.txt" | median)
-	p50us[$t]=$(awk '{ print $2 }' "$tmp/runs-$t.txt" | median)
-	p99us[$t]=$(awk '{ print $3 }' "$tmp/runs-$t.txt" | median)
-	errs[$t]=$(awk '{ e += $4 } END { print e + 0 }' "$tmp/runs-$t.txt") # all rounds
-	cpu_us[$t]=$(awk '$5 != "" { print $5 }' "$tmp/runs-$t.txt" | median)
 done
 
 versions() {
@@ -482,39 +601,71 @@ versions() {
 	if [ -n "$HAPROXY" ]; then echo "  haproxy: $("$HAPROXY" -v 2>&1 | awk 'NR == 1 { print $3 }')"; fi
 }
 
+# num V FORMAT: V in FORMAT, "-" when empty.
+num() { awk -v v="$1" -v f="$2" 'BEGIN { if (v == "") print "-"; else printf f, v }'; }
+
 echo
 echo "roost proxy benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(uname -r)"
 versions
-echo "  load:    wrk -t$THREADS -c$CONNS -d$DURATION --latency, after a $WARMUP warm-up; $ROUNDS round(s)$( [ "$ROUNDS" -gt 1 ] && echo ", each column the median over the rounds")"
-echo "  backend: test/bench/backend, $BODY_SIZE-byte body; direct, nginx and haproxy share one copy on :$BACKEND_PORT,"
+echo "  load:    wrk -t$THREADS -d$DURATION --latency, after a $WARMUP warm-up; $ROUNDS round(s)$( [ "$ROUNDS" -gt 1 ] && echo ", each column the median over the rounds")"
+echo "  backend: test/bench/backend; direct, nginx and haproxy share one copy on :$BACKEND_PORT,"
 echo "           roost runs its own copy of the same binary (roost always launches its backend itself)"
 echo "  proxies: roost GOMAXPROCS=$(nproc), its own idle pool to its backend$([ -n "${url[nginx]:-}" ] && echo "; nginx worker_processes $NGINX_WORKERS, upstream keepalive 256")"
 if [ -n "${url[haproxy]:-}" ]; then echo "           haproxy default threads (one per CPU), http-reuse always"; fi
 echo "           every proxy adds X-Forwarded-For/-Proto and keeps Host; none logs requests"
-echo
-printf '%-8s %12s %10s %10s %8s %12s\n' target "requests/s" p50 p99 errors "CPU us/req"
-for t in "${targets[@]}"; do
-	printf '%-8s %12s %10s %10s %8s %12s\n' "$t" "$(awk -v v="${rps[$t]}" 'BEGIN { if (v == "") print "-"; else printf "%.0f", v }')" \
-		"$(fmt_us "${p50us[$t]}")" "$(fmt_us "${p99us[$t]}")" "${errs[$t]}" "$(awk -v v="${cpu_us[$t]}" 'BEGIN { if (v == "") print "-"; else printf "%.1f", v }')"
-done
-echo "(CPU us/req: CPU time of the target's own processes per request during the run, wrk and backends excluded;"
-echo " for direct it is the backend's)"
-echo
-echo "ratios (requests/s: higher is better for roost; latencies: lower is better for roost)"
-printf '%-16s %12s %10s %10s\n' "" "requests/s" p50 p99
-for peer in direct nginx haproxy; do
-	if [ -n "${url[$peer]:-}" ]; then
-		printf '%-16s %12s %10s %10s\n' "roost/$peer" "$(ratio "${rps[roost]:-}" "${rps[$peer]:-}")" \
-			"$(ratio "${p50us[roost]:-}" "${p50us[$peer]:-}")" "$(ratio "${p99us[roost]:-}" "${p99us[$peer]:-}")"
+echo "  CPU us/req: CPU time of the target's own processes (nginx master+workers, haproxy, roost+watchdog;"
+echo "           for direct the backend) per request during the measured run; wrk and backends excluded"
+for s in "${scenarios[@]}"; do
+	echo
+	echo "== $s: $(scen_desc "$s")"
+	if [ "$s" = conns256 ]; then
+		printf '%-8s %12s %10s %10s %8s %12s %12s\n' target "requests/s" p50 p99 errors "CPU us/req" "RSS after"
 	else
-		printf '%-16s %12s %10s %10s\n' "roost/$peer" skipped skipped skipped
+		printf '%-8s %12s %10s %10s %8s %12s\n' target "requests/s" p50 p99 errors "CPU us/req"
 	fi
+	for t in "${targets[@]}"; do
+		k=$s/$t
+		line=$(printf '%-8s %12s %10s %10s %8s %12s' "$t" "$(num "${rps[$k]}" %.0f)" \
+			"$(fmt_us "${p50us[$k]}")" "$(fmt_us "${p99us[$k]}")" "${errs[$k]}" "$(num "${cpu_us[$k]}" %.1f)")
+		if [ "$s" = conns256 ]; then line+=$(printf ' %12s' "$(mib "${rss[$k]}")"); fi
+		echo "$line"
+	done
+	printf '%-16s %12s %10s %10s %12s%s\n' "ratios" "requests/s" p50 p99 "CPU us/req" "$([ "$s" = conns256 ] && printf ' %12s' RSS)"
+	for peer in direct nginx haproxy; do
+		if [ -n "${url[$peer]:-}" ]; then
+			line=$(printf '%-16s %12s %10s %10s %12s' "roost/$peer" "$(ratio "${rps[$s/roost]:-}" "${rps[$s/$peer]:-}")" \
+				"$(ratio "${p50us[$s/roost]:-}" "${p50us[$s/$peer]:-}")" "$(ratio "${p99us[$s/roost]:-}" "${p99us[$s/$peer]:-}")" \
+				"$(ratio "${cpu_us[$s/roost]:-}" "${cpu_us[$s/$peer]:-}")")
+			if [ "$s" = conns256 ]; then line+=$(printf ' %12s' "$(ratio "${rss[$s/roost]:-}" "${rss[$s/$peer]:-}")"); fi
+			echo "$line"
+		else
+			printf '%-16s %12s\n' "roost/$peer" skipped
+		fi
+	done
 done
+echo "(ratios: requests/s higher is better for roost; latencies, CPU and memory lower is better for roost)"
+if [ -n "${url[nginx]:-}" ] && [ "${#scenarios[@]}" -gt 1 ]; then
+	echo
+	echo "roost/nginx by scenario"
+	printf '%-10s %12s %10s %10s %12s\n' scenario "requests/s" p50 p99 "CPU us/req"
+	for s in "${scenarios[@]}"; do
+		printf '%-10s %12s %10s %10s %12s\n' "$s" "$(ratio "${rps[$s/roost]:-}" "${rps[$s/nginx]:-}")" \
+			"$(ratio "${p50us[$s/roost]:-}" "${p50us[$s/nginx]:-}")" "$(ratio "${p99us[$s/roost]:-}" "${p99us[$s/nginx]:-}")" \
+			"$(ratio "${cpu_us[$s/roost]:-}" "${cpu_us[$s/nginx]:-}")"
+	done
+fi
 echo
 echo "roost memory (/proc/PID/status)"
 echo "  roost idle after start-up:  VmRSS $(mib "$roost_idle_rss")  (VmHWM $(mib "$roost_idle_hwm"))"
-echo "  roost right after the load: VmRSS $(mib "${roost_load_rss:-}")  peak VmHWM $(mib "${roost_load_hwm:-}")"
+for s in "${scenarios[@]}"; do
+	printf '  roost right after %-9s VmRSS %s  peak VmHWM %s\n' "$s:" "$(mib "${roost_load_rss[$s]:-}")" "$(mib "${roost_load_hwm[$s]:-}")"
+done
 echo "  besides roost: its backend VmRSS $(mib "${roost_backend_rss:-}"), its watchdog VmRSS $(mib "${roost_watchdog_rss:-}")"
-for t in "${targets[@]}"; do
-	if [ "${errs[$t]}" != 0 ]; then echo "WARNING: $t had ${errs[$t]} errors (non-2xx responses or socket errors); see its numbers with care"; fi
+for s in "${scenarios[@]}"; do
+	for t in "${targets[@]}"; do
+		if [ "${errs[$s/$t]}" != 0 ]; then
+			echo "WARNING: $s: $t had ${errs[$s/$t]} errors (non-2xx responses or socket errors); see its numbers with care:"
+			cat "$tmp"/wrk-"$s"-"$t"-*.txt | grep -E '^  (Socket errors|Non-2xx)' | sed 's/^ */           /' || true
+		fi
+	done
 done

@@ -1,7 +1,11 @@
 // Command backend is the origin server of the proxy benchmark in
 // test/bench/run.sh: it answers every request with the same fixed 1 KiB
 // text/plain body, and does nothing else, so that a benchmark measures the
-// proxy in front of it rather than the app.
+// proxy in front of it rather than the app. A request body (the upload
+// scenario's POSTs) is read to its end and discarded first.
+//
+// One other path: /bytes/N answers N bytes (0 to 64 MiB) of the same text
+// instead, for the download scenario; /bytes/1048576 is 1 MiB.
 //
 // It listens on 127.0.0.1 at the port given as its first argument, else in
 // the PORT environment variable, and stops on SIGTERM or Ctrl+C.
@@ -14,18 +18,37 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
 
 // body is the response: 1024 bytes of text, ending in a newline.
 var body = append(bytes.Repeat([]byte("hello, roost! "), 74)[:1023], '\n')
+
+// maxBytes bounds /bytes/N.
+const maxBytes = 64 << 20
+
+// sized holds the bodies /bytes/N answered so far, by N, built once each.
+var sized sync.Map // int -> []byte
+
+// sizedBody is N bytes of the body's text repeated.
+func sizedBody(n int) []byte {
+	if b, ok := sized.Load(n); ok {
+		return b.([]byte)
+	}
+	b := bytes.Repeat(body, n/len(body)+1)[:n]
+	sized.Store(n, b)
+	return b
+}
 
 func main() {
 	port := os.Getenv("PORT")
@@ -38,8 +61,22 @@ func main() {
 
 	length := strconv.Itoa(len(body))
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 {
+			io.Copy(io.Discard, r.Body)
+		}
 		h := w.Header()
 		h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/bytes/"); ok {
+			n, err := strconv.Atoi(rest)
+			if err != nil || n < 0 || n > maxBytes {
+				http.Error(w, "want /bytes/N with N from 0 to 67108864", http.StatusBadRequest)
+				return
+			}
+			b := sizedBody(n)
+			h["Content-Length"] = []string{strconv.Itoa(n)}
+			w.Write(b)
+			return
+		}
 		h["Content-Length"] = []string{length}
 		w.Write(body)
 	})
