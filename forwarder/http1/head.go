@@ -103,27 +103,38 @@ func (h *Head) Parse(b []byte, lim Limits) (int, error) {
 		return 0, err
 	}
 	var p fieldState
+	h.Fields, next, err = parseFields(b, next, lim, h.Fields, func(f Field) error { return p.note(h, f) })
+	if err != nil {
+		return 0, err
+	}
+	return next, p.frame(h)
+}
+
+// parseFields parses the field lines of b from next up to and including
+// the empty line that ends them, appending each field to fields once note
+// has accepted it. It returns the fields and the index after the head.
+func parseFields(b []byte, next int, lim Limits, fields []Field, note func(Field) error) ([]Field, int, error) {
 	for {
-		line, next, err = nextLine(b, next, lim.MaxHeadBytes)
+		line, after, err := nextLine(b, next, lim.MaxHeadBytes)
 		if err != nil {
-			return 0, err
+			return fields, 0, err
 		}
+		next = after
 		if len(line) == 0 {
-			break
+			return fields, next, nil
 		}
-		if len(h.Fields) == lim.MaxFields {
-			return 0, ErrTooManyFields
+		if len(fields) == lim.MaxFields {
+			return fields, 0, ErrTooManyFields
 		}
 		f, err := parseField(line)
 		if err != nil {
-			return 0, err
+			return fields, 0, err
 		}
-		if err := p.note(h, f); err != nil {
-			return 0, err
+		if err := note(f); err != nil {
+			return fields, 0, err
 		}
-		h.Fields = append(h.Fields, f)
+		fields = append(fields, f)
 	}
-	return next, p.frame(h)
 }
 
 // nextLine returns the line of b starting at i, without its CRLF, and the

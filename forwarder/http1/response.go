@@ -50,25 +50,9 @@ func (h *ResponseHead) Parse(b, method []byte, lim Limits) (int, error) {
 		return 0, err
 	}
 	var p responseFields
-	for {
-		line, next, err = nextLine(b, next, lim.MaxHeadBytes)
-		if err != nil {
-			return 0, err
-		}
-		if len(line) == 0 {
-			break
-		}
-		if len(h.Fields) == lim.MaxFields {
-			return 0, ErrTooManyFields
-		}
-		f, err := parseField(line)
-		if err != nil {
-			return 0, err
-		}
-		if err := p.note(h, f); err != nil {
-			return 0, err
-		}
-		h.Fields = append(h.Fields, f)
+	h.Fields, next, err = parseFields(b, next, lim, h.Fields, func(f Field) error { return p.note(h, f) })
+	if err != nil {
+		return 0, err
 	}
 	return next, p.frame(h, method)
 }
