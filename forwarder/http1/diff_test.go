@@ -78,30 +78,41 @@ func roostRead(b []byte) (request, bool) {
 	if b, _ := url.ParseRequestURI(q.target); b == nil || b.Host == "" {
 		q.host = string(h.Host)
 	}
-	r := bufio.NewReader(bytes.NewReader(b[n:]))
-	var body []byte
-	switch h.Framing {
+	var ok bool
+	q.body, q.trailer, q.rest, ok = readBody(b[n:], h.Framing, h.ContentLength)
+	return q, ok
+}
+
+// readBody reads, with this package, a body framed so from the start of
+// b, and returns it, its trailer (nil when none) and the bytes after it.
+// It reports false when the body is malformed or cut short.
+func readBody(b []byte, framing Framing, length int64) (body string, trailer http.Header, rest string, ok bool) {
+	r := bufio.NewReader(bytes.NewReader(b))
+	var data []byte
+	var err error
+	switch framing {
 	case Length:
-		body, err = io.ReadAll(io.LimitReader(r, h.ContentLength))
-		if err == nil && int64(len(body)) < h.ContentLength {
-			return q, false
+		data, err = io.ReadAll(io.LimitReader(r, length))
+		if err == nil && int64(len(data)) < length {
+			return "", nil, "", false
 		}
 	case Chunked:
 		c := NewChunkedReader(r, Limits{})
-		body, err = io.ReadAll(c)
+		data, err = io.ReadAll(c)
 		for _, f := range c.Trailer() {
-			if q.trailer == nil {
-				q.trailer = http.Header{}
+			if trailer == nil {
+				trailer = http.Header{}
 			}
-			q.trailer.Add(string(f.Name), string(f.Value))
+			trailer.Add(string(f.Name), string(f.Value))
 		}
+	case UntilClose:
+		data, err = io.ReadAll(r)
 	}
 	if err != nil {
-		return q, false
+		return "", nil, "", false
 	}
-	rest, _ := io.ReadAll(r)
-	q.body, q.rest = string(body), string(rest)
-	return q, true
+	after, _ := io.ReadAll(r)
+	return string(data), trailer, string(after), true
 }
 
 // netHTTPRead reads the same with net/http, and puts back what it moves

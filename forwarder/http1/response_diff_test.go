@@ -63,32 +63,9 @@ func roostReadResponse(b []byte, method string) (response, bool) {
 	// body and the bytes after it say whether it was read as chunked.
 	p.chunked = len(p.header["Transfer-Encoding"]) > 0
 	p.header.Del("Transfer-Encoding")
-	r := bufio.NewReader(bytes.NewReader(b[n:]))
-	var body []byte
-	switch h.Framing {
-	case Length:
-		body, err = io.ReadAll(io.LimitReader(r, h.ContentLength))
-		if err == nil && int64(len(body)) < h.ContentLength {
-			return p, false
-		}
-	case Chunked:
-		c := NewChunkedReader(r, Limits{})
-		body, err = io.ReadAll(c)
-		for _, f := range c.Trailer() {
-			if p.trailer == nil {
-				p.trailer = http.Header{}
-			}
-			p.trailer.Add(string(f.Name), string(f.Value))
-		}
-	case UntilClose:
-		body, err = io.ReadAll(r)
-	}
-	if err != nil {
-		return p, false
-	}
-	rest, _ := io.ReadAll(r)
-	p.body, p.rest = string(body), string(rest)
-	return p, true
+	var ok bool
+	p.body, p.trailer, p.rest, ok = readBody(b[n:], h.Framing, h.ContentLength)
+	return p, ok
 }
 
 // netHTTPReadResponse reads the same with net/http.
