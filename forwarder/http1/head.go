@@ -271,22 +271,17 @@ func parseField(line []byte) (Field, error) {
 	return Field{Name: line[:n], Value: trimWS(v)}, nil
 }
 
-// fieldState gathers the framing fields of a head as they are parsed.
-type fieldState struct {
-	hosts int
-	cl    bool
-	te    bool
+// framingFields gathers the fields that frame a body, in a request head or
+// a response head, as they are parsed.
+type framingFields struct {
+	cl, te bool
 }
 
-// note checks one header field for its framing meaning.
-func (p *fieldState) note(h *Head, f Field) error {
+// note checks one field for its framing meaning: at most one
+// Content-Length, a decimal number, stored in length; at most one
+// Transfer-Encoding, exactly chunked.
+func (p *framingFields) note(f Field, length *int64) error {
 	switch {
-	case len(f.Name) == 4 && equalFold(f.Name, "host"):
-		p.hosts++
-		if p.hosts > 1 || !hostChars(f.Value) {
-			return ErrHost
-		}
-		h.Host = f.Value
 	case len(f.Name) == 14 && equalFold(f.Name, "content-length"):
 		if p.cl {
 			return ErrDuplicateCL
@@ -296,7 +291,7 @@ func (p *fieldState) note(h *Head, f Field) error {
 		if !ok {
 			return ErrContentLength
 		}
-		h.ContentLength = n
+		*length = n
 	case len(f.Name) == 17 && equalFold(f.Name, "transfer-encoding"):
 		if p.te {
 			return ErrDuplicateTE
@@ -307,6 +302,26 @@ func (p *fieldState) note(h *Head, f Field) error {
 		}
 	}
 	return nil
+}
+
+// fieldState gathers the framing fields of a request head, Host included,
+// as they are parsed.
+type fieldState struct {
+	framingFields
+	hosts int
+}
+
+// note checks one header field for its framing meaning.
+func (p *fieldState) note(h *Head, f Field) error {
+	if len(f.Name) == 4 && equalFold(f.Name, "host") {
+		p.hosts++
+		if p.hosts > 1 || !hostChars(f.Value) {
+			return ErrHost
+		}
+		h.Host = f.Value
+		return nil
+	}
+	return p.framingFields.note(f, &h.ContentLength)
 }
 
 // frame applies the rules that need the whole header section.

@@ -111,35 +111,15 @@ func badStatusLine(line []byte) error {
 	return ErrStatusLine
 }
 
-// responseFields gathers the framing fields of a response head.
+// responseFields gathers the framing fields of a response head: the rules
+// are a request's, without Host.
 type responseFields struct {
-	cl, te bool
+	framingFields
 }
 
-// note checks one header field for its framing meaning: the rules are a
-// request's, without Host.
+// note checks one header field for its framing meaning.
 func (p *responseFields) note(h *ResponseHead, f Field) error {
-	switch {
-	case len(f.Name) == 14 && equalFold(f.Name, "content-length"):
-		if p.cl {
-			return ErrDuplicateCL
-		}
-		p.cl = true
-		n, ok := parseDecimal(f.Value)
-		if !ok {
-			return ErrContentLength
-		}
-		h.ContentLength = n
-	case len(f.Name) == 17 && equalFold(f.Name, "transfer-encoding"):
-		if p.te {
-			return ErrDuplicateTE
-		}
-		p.te = true
-		if !equalFold(f.Value, "chunked") {
-			return ErrTECoding
-		}
-	}
-	return nil
+	return p.framingFields.note(f, &h.ContentLength)
 }
 
 // frame decides the body's framing (RFC 9112 §6.3) once the header
