@@ -284,20 +284,7 @@ func (p *parser) applyAll(elem string, nodes []*node, specs []attrSpec) {
 	line := 0
 	for _, n := range nodes {
 		line = n.line
-		for _, a := range n.attrs {
-			if a.ns {
-				continue
-			}
-			if s := findSpec(specs, a.name, false); s != nil {
-				given[s] = a
-				continue
-			}
-			if s := findSpec(specs, a.name, true); s != nil {
-				p.warn(a.line, elem, a.name, fmt.Sprintf("unknown attribute (names are case-sensitive: did you mean %q?); ignored", s.name))
-				continue
-			}
-			p.warn(a.line, elem, a.name, "unknown attribute; ignored")
-		}
+		p.gatherAttrs(elem, n.attrs, specs, given, nil)
 	}
 	p.apply(elem, line, specs, given)
 }

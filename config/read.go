@@ -134,23 +134,13 @@ func (p *parser) readHandler(n *node) {
 	c.Process.Kind, c.Proxy.Kind, c.Process.Dir = c.Kind, c.Kind, p.opts.Dir
 
 	given := make(map[*attrSpec]attr)
-	for _, a := range n.attrs {
-		if a.ns {
-			continue
+	p.gatherAttrs(n.name, n.attrs, specs, given, func(a attr) bool {
+		if findSpec(other, a.name, false) == nil {
+			return false
 		}
-		if s := findSpec(specs, a.name, false); s != nil {
-			given[s] = a
-			continue
-		}
-		switch s := findSpec(specs, a.name, true); {
-		case s != nil:
-			p.warn(a.line, n.name, a.name, fmt.Sprintf("unknown attribute (names are case-sensitive: did you mean %q?); ignored", s.name))
-		case findSpec(other, a.name, false) != nil:
-			p.warn(a.line, n.name, a.name, fmt.Sprintf("is an attribute of <%s>, not of <%s>; ignored", otherElement(n.name), n.name))
-		default:
-			p.warn(a.line, n.name, a.name, "unknown attribute; ignored")
-		}
-	}
+		p.warn(a.line, n.name, a.name, fmt.Sprintf("is an attribute of <%s>, not of <%s>; ignored", otherElement(n.name), n.name))
+		return true
+	})
 	p.apply(n.name, n.line, specs, given)
 
 	var env, settings []item
@@ -190,6 +180,30 @@ func otherElement(name string) string {
 
 // apply sets every spec from the attribute given for it, or from its
 // default, and records the effective settings in spec order.
+// gatherAttrs puts in given the attributes of elem that specs knows (one
+// written again replaces the earlier one) and warns about the others:
+// elsewhere, when it reports true, has said what they are; otherwise
+// they are unknown (with a hint when only their letter case is wrong).
+// elsewhere may be nil.
+func (p *parser) gatherAttrs(elem string, attrs []attr, specs []attrSpec, given map[*attrSpec]attr, elsewhere func(attr) bool) {
+	for _, a := range attrs {
+		if a.ns {
+			continue
+		}
+		if s := findSpec(specs, a.name, false); s != nil {
+			given[s] = a
+			continue
+		}
+		switch s := findSpec(specs, a.name, true); {
+		case s != nil:
+			p.warn(a.line, elem, a.name, fmt.Sprintf("unknown attribute (names are case-sensitive: did you mean %q?); ignored", s.name))
+		case elsewhere != nil && elsewhere(a):
+		default:
+			p.warn(a.line, elem, a.name, "unknown attribute; ignored")
+		}
+	}
+}
+
 func (p *parser) apply(elem string, elemLine int, specs []attrSpec, given map[*attrSpec]attr) {
 	p.elem = elem
 	for i := range specs {
