@@ -34,6 +34,13 @@ const (
 	tooLarge                      // the body is over maxAllowedContentLength (413)
 	badBody                       // the client's body was malformed or cut short (400)
 
+	// roost's own HTTP/1.x path refused the request head (package http1
+	// says why); the connection closes after the answer.
+	malformedRequest    // a framing or syntax error (400)
+	headTooLarge        // over the header size or field count limit (431)
+	versionNotSupported // not HTTP/1.0 or HTTP/1.1 (505)
+	connectRefused      // CONNECT: roost is no forward proxy (405)
+
 	// Request filtering denied the request (package filter says why):
 	// IIS's substatus of each is in substatuses.
 	urlTooLong        // over requestLimits maxUrl (414)
@@ -93,6 +100,18 @@ var answers = [problems]answer{
 	badBody: {http.StatusBadRequest, "400", "Bad Request", []string{
 		"The request body was malformed, or ended before its announced end.",
 	}, 0, true},
+	malformedRequest: {http.StatusBadRequest, "400", "Bad Request", []string{
+		"The request is not well-formed HTTP/1.1: roost refuses requests that two HTTP implementations could read differently.",
+	}, 0, true},
+	headTooLarge: {http.StatusRequestHeaderFieldsTooLarge, "431", "Request Header Fields Too Large", []string{
+		"The request's header section is larger than roost accepts (64 KiB, 100 fields).",
+	}, 0, true},
+	versionNotSupported: {http.StatusHTTPVersionNotSupported, "505", "HTTP Version Not Supported", []string{
+		"roost speaks HTTP/1.0 and HTTP/1.1 here, and HTTP/2 over TLS.",
+	}, 0, true},
+	connectRefused: {http.StatusMethodNotAllowed, "405", "Method Not Allowed", []string{
+		"roost is a reverse proxy: it does not open tunnels with CONNECT.",
+	}, 0, false},
 	urlTooLong: {http.StatusRequestURITooLong, "414", "URI Too Long", []string{
 		"The URL is longer than maxUrl in web.config's request filtering allows.",
 	}, 0, false},
@@ -292,7 +311,11 @@ func (f *Forwarder) clientGone(r *http.Request, err error) {
 }
 
 func requestFields(r *http.Request, extra ...zap.Field) []zap.Field {
-	return append([]zap.Field{zap.String("method", r.Method), zap.String("uri", r.URL.RequestURI()), zap.String("remote", r.RemoteAddr)}, extra...)
+	uri := r.RequestURI
+	if uri == "" && r.URL != nil {
+		uri = r.URL.RequestURI()
+	}
+	return append([]zap.Field{zap.String("method", r.Method), zap.String("uri", uri), zap.String("remote", r.RemoteAddr)}, extra...)
 }
 
 // renderPage is the HTML page for p, with the cause's details (its

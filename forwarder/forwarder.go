@@ -51,7 +51,8 @@ type Forwarder struct {
 	cfg        config.Proxy
 	log        *zap.Logger
 	proxy      *httputil.ReverseProxy
-	transport  *http.Transport
+	transport  *http.Transport // net/http's path (HTTP/2, --http1 net/http)
+	pool       *pool           // roost's own HTTP/1.x path
 	clientIdle time.Duration  // clientIdleTimeout; shorter in tests
 	trusted    []netip.Prefix // see TrustedProxies
 	filtering  *filter.Filter // request filtering; nil lets everything through
@@ -86,6 +87,7 @@ func New(up Upstream, cfg config.Proxy, log *zap.Logger, opts ...Option) *Forwar
 		o(f)
 	}
 	f.transport = newTransport(cfg)
+	f.pool = newPool(dialTimeout(cfg))
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:        f.rewrite,
 		Transport:      backendTransport{f},
@@ -102,7 +104,10 @@ func New(up Upstream, cfg config.Proxy, log *zap.Logger, opts ...Option) *Forwar
 }
 
 // Close releases the idle connections to backends.
-func (f *Forwarder) Close() { f.transport.CloseIdleConnections() }
+func (f *Forwarder) Close() {
+	f.transport.CloseIdleConnections()
+	f.pool.close()
+}
 
 // ServeHTTP forwards one request.
 func (f *Forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -140,19 +140,37 @@ func rewriteHeader(out, in http.Header, c client) {
 	}
 }
 
-// fieldKey is a header name as a CGI-style backend (WSGI, PHP, Rack)
+// A field key is a header name as a CGI-style backend (WSGI, PHP, Rack)
 // knows it: ASCII case does not matter and "_" is read as "-", so that
-// X_Forwarded_For and X-Forwarded-For are the same variable there.
-func fieldKey(name string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '_':
-			return '-'
-		case 'A' <= r && r <= 'Z':
-			return r + ('a' - 'A')
-		}
-		return r
-	}, name)
+// X_Forwarded_For and X-Forwarded-For are the same variable there. The
+// rules below fold names into keys on the stack (foldKey), so that both
+// front paths, net/http's with strings and roost's own with bytes, apply
+// them without allocating.
+
+// keyMax bounds the keys the tables below are looked up with: no name in
+// them is longer, so a longer name is in none of them.
+const keyMax = 32
+
+// foldKey folds name into buf as a field key; ok is false when name is
+// longer than keyMax, so that it names no field of the tables.
+func foldKey[S ~string | ~[]byte](buf *[keyMax]byte, name S) (key []byte, ok bool) {
+	if len(name) > keyMax {
+		return nil, false
+	}
+	for i := 0; i < len(name); i++ {
+		buf[i] = foldByte(name[i])
+	}
+	return buf[:len(name)], true
+}
+
+func foldByte(c byte) byte {
+	switch {
+	case c == '_':
+		return '-'
+	case 'A' <= c && c <= 'Z':
+		return c + ('a' - 'A')
+	}
+	return c
 }
 
 // ownedPrefix starts the names of the headers that are ANCM's to send
@@ -172,9 +190,19 @@ var ownedNames = map[string]bool{
 
 // owned reports whether name, in any spelling, is a header that only roost
 // may send to the backend: a client's is never forwarded as it is.
-func owned(name string) bool {
-	k := fieldKey(name)
-	return strings.HasPrefix(k, ownedPrefix) || ownedNames[k]
+func owned[S ~string | ~[]byte](name S) bool {
+	if len(name) >= len(ownedPrefix) {
+		prefix := true
+		for i := range len(ownedPrefix) {
+			prefix = prefix && foldByte(name[i]) == ownedPrefix[i]
+		}
+		if prefix {
+			return true
+		}
+	}
+	var buf [keyMax]byte
+	k, ok := foldKey(&buf, name)
+	return ok && ownedNames[string(k)]
 }
 
 // twinned are the field keys of the headers, besides the owned ones, that
@@ -194,11 +222,22 @@ var twinned = map[string]bool{
 	"content-length":      true,
 }
 
+// isTwinned reports whether name, in any spelling, is one of twinned.
+func isTwinned[S ~string | ~[]byte](name S) bool {
+	var buf [keyMax]byte
+	k, ok := foldKey(&buf, name)
+	return ok && twinned[string(k)]
+}
+
 // twin reports whether name is spelled with "_" and is, read as a CGI
 // backend reads it, a header roost sets or strips: the backend would take
 // it for the real one.
-func twin(name string) bool {
-	return strings.Contains(name, "_") && (owned(name) || twinned[fieldKey(name)])
+func twin[S ~string | ~[]byte](name S) bool {
+	underscore := false
+	for i := 0; i < len(name) && !underscore; i++ {
+		underscore = name[i] == '_'
+	}
+	return underscore && (owned(name) || isTwinned(name))
 }
 
 // requestHost is the Host the backend gets: the client's, or, when the
@@ -235,9 +274,10 @@ var notTrailers = map[string]bool{
 // trailerAllowed reports whether a request trailer field may be forwarded:
 // not one that must not be a trailer, nor one roost owns or that is
 // hop-by-hop, in any spelling.
-func trailerAllowed(name string) bool {
-	k := fieldKey(name)
-	return !notTrailers[k] && !twinned[k] && !owned(name)
+func trailerAllowed[S ~string | ~[]byte](name S) bool {
+	var buf [keyMax]byte
+	k, ok := foldKey(&buf, name)
+	return !(ok && (notTrailers[string(k)] || twinned[string(k)])) && !owned(name)
 }
 
 // outTrailer returns the trailer of the request to the backend: the

@@ -17,11 +17,7 @@ import (
 // host collapses under concurrent load), no added Accept-Encoding and no
 // transparent decompression, so bodies pass through untouched.
 func newTransport(cfg config.Proxy) *http.Transport {
-	dial := 30 * time.Second
-	if cfg.RequestTimeout > 0 && cfg.RequestTimeout < dial {
-		dial = cfg.RequestTimeout
-	}
-	dialer := &net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: dialTimeout(cfg), KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy: nil, // never an HTTP proxy between roost and its backend
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -42,6 +38,16 @@ func newTransport(cfg config.Proxy) *http.Transport {
 		WriteBufferSize:        32 << 10,
 		ReadBufferSize:         32 << 10,
 	}
+}
+
+// dialTimeout bounds a connection to a backend: 30 s, or requestTimeout
+// when it is shorter.
+func dialTimeout(cfg config.Proxy) time.Duration {
+	dial := 30 * time.Second
+	if cfg.RequestTimeout > 0 && cfg.RequestTimeout < dial {
+		dial = cfg.RequestTimeout
+	}
+	return dial
 }
 
 // backendConn is a connection to a backend that can tell a request when

@@ -33,17 +33,17 @@ var layers = map[string]struct {
 	"config":     {nil, []string{kardianos, fsnotify}},
 	"logs":       {[]string{"config"}, []string{kardianos}},
 	"supervisor": {[]string{"config"}, []string{kardianos, fsnotify}},
-	"forwarder":  {[]string{"config", "forwarder/filter"}, []string{kardianos, fsnotify}},
+	"forwarder":  {[]string{"config", "forwarder/filter", "forwarder/http1"}, []string{kardianos, fsnotify}},
 	// Request filtering's matcher: rules in, a verdict out.
 	"forwarder/filter": {[]string{"config"}, []string{kardianos, fsnotify}},
 	// roost's HTTP/1.x framing: bytes in, a head and a body framing out.
 	"forwarder/http1": {[]string{"config"}, []string{kardianos, fsnotify}},
 	// The runtime of roost run knows no service manager.
-	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter"}, []string{kardianos}},
+	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter", "forwarder/http1"}, []string{kardianos}},
 	// The package that imports kardianos reaches neither the supervisor,
 	// the forwarder nor fsnotify: it runs the runtime through a func.
 	"service":   {[]string{"config"}, []string{fsnotify}},
-	"cmd/roost": {[]string{"config", "logs", "supervisor", "forwarder", "forwarder/filter", "service", "service/host"}, nil},
+	"cmd/roost": {[]string{"config", "logs", "supervisor", "forwarder", "forwarder/filter", "forwarder/http1", "service", "service/host"}, nil},
 	// Tests and the programs they run depend on no roost package; the
 	// supervisor's and the end-to-end tests share the fake backend.
 	"test":               {nil, nil},

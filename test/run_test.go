@@ -108,6 +108,17 @@ func listenURLs(log string) []string {
 	return urls
 }
 
+// runArgs starts the arguments of a roost run: one listener on a free
+// loopback port, and --http1 from ROOST_TEST_HTTP1 when it is set, so
+// that the suite runs against either server of HTTP/1.x connections.
+func runArgs() []string {
+	args := []string{"run", "--listen", "127.0.0.1:0"}
+	if e := os.Getenv("ROOST_TEST_HTTP1"); e != "" {
+		args = append(args, "--http1", e)
+	}
+	return args
+}
+
 // startRoost runs `roost run --listen 127.0.0.1:0 args...` and waits until
 // roost listens there and on every other --listen in args. The ports are
 // roost's choice, read from its log, so no other process can take them
@@ -115,7 +126,7 @@ func listenURLs(log string) []string {
 func startRoost(t *testing.T, args ...string) *roostRun {
 	t.Helper()
 	r := &roostRun{t: t, done: make(chan struct{}), newLine: make(chan struct{})}
-	r.cmd = exec.Command(roostBin, append([]string{"run", "--listen", "127.0.0.1:0"}, args...)...)
+	r.cmd = exec.Command(roostBin, append(runArgs(), args...)...)
 	listeners := 1
 	for _, a := range args {
 		if a == "--listen" {

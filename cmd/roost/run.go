@@ -38,6 +38,7 @@ type runFlagValues struct {
 	logFile        string
 	service        bool
 	trustedProxies []string // --trusted-proxies values, each a comma-separated list
+	http1          string
 }
 
 // newRunFlagSet returns roost run's flag set, which reports flag errors
@@ -57,6 +58,7 @@ func newRunFlagSet(out io.Writer) (*flag.FlagSet, *runFlagValues) {
 		v.trustedProxies = append(v.trustedProxies, s)
 		return nil
 	})
+	fs.StringVar(&v.http1, "http1", "roost", "server of HTTP/1.x connections: roost (roost's own, strict) or net/http (Go's, the fallback); HTTP/2 is always Go's")
 	return fs, v
 }
 
@@ -80,6 +82,11 @@ func (v *runFlagValues) check() (runFlags, error) {
 	if err := f.log.Check(); err != nil {
 		return runFlags{}, err
 	}
+	engine, err := host.ParseEngine(v.http1)
+	if err != nil {
+		return runFlags{}, err
+	}
+	f.opts.HTTP1 = engine
 	for _, s := range v.trustedProxies {
 		p, err := host.ParseTrustedProxies(s)
 		if err != nil {

@@ -148,6 +148,23 @@ func (f *Filter) Check(r *http.Request) *Denial {
 	return f.check(request{method: r.Method, path: r.URL.EscapedPath(), query: r.URL.RawQuery, header: r.Header, host: r.Host})
 }
 
+// CheckTarget is Check for a request known by its parts: its method, its
+// target as sent (origin form: path and query), its Host, and the func
+// that makes the whole request, called only when a header limit needs
+// the header.
+func (f *Filter) CheckTarget(method string, target []byte, host string, whole func() *http.Request) *Denial {
+	if f == nil {
+		return nil
+	}
+	t := string(target)
+	path, query, _ := strings.Cut(t, "?")
+	r := request{method: method, path: path, query: query, host: host}
+	if len(f.headers) > 0 {
+		r.header = whole().Header
+	}
+	return f.check(r)
+}
+
 // request is what of an http.Request the rules look at: the path as sent
 // (escaped) and the raw query string.
 type request struct {

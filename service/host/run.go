@@ -34,11 +34,14 @@ import (
 var (
 	_ forwarder.Upstream    = (*supervisor.Supervisor)(nil)
 	_ forwarder.Unavailable = (*supervisor.UnavailableError)(nil)
+	_ forwarder.Dispatcher  = (*handler)(nil)
+	_ forwarder.Lease       = (*generation)(nil)
 )
 
 // Options are the parts of a run that do not come from web.config.
 type Options struct {
 	Listen  []Listen
+	HTTP1   Engine // the server of HTTP/1.x connections
 	TLSCert string // certificate file for https listeners (PEM)
 	TLSKey  string // its key file (PEM)
 
@@ -141,45 +144,95 @@ func stop(ctl *controller, front *frontEnd, stopWatching func()) {
 	ctl.retireCurrent("roost is stopping")
 }
 
+// Engine is what serves HTTP/1.x connections: roost's own server
+// (forwarder.Server, the default) or net/http's. HTTP/2 is always
+// net/http's.
+type Engine string
+
+const (
+	EngineRoost   Engine = "roost"
+	EngineNetHTTP Engine = "net/http"
+)
+
+// ParseEngine reads a --http1 value.
+func ParseEngine(s string) (Engine, error) {
+	switch e := Engine(s); e {
+	case EngineRoost, EngineNetHTTP:
+		return e, nil
+	case "":
+		return EngineRoost, nil
+	}
+	return "", fmt.Errorf("--http1 %q: want roost or net/http", s)
+}
+
+// server is a server of the listeners: roost's own or net/http's.
+type server interface {
+	Shutdown(ctx context.Context) error
+	Close() error
+}
+
 // frontEnd is the HTTP servers of the listeners.
 type frontEnd struct {
-	servers []*http.Server
+	servers []server
 	addrs   []net.Addr
 	failed  chan error // a server that stopped by itself
 	serving sync.WaitGroup
 }
 
-// serve starts an HTTP server on each listener, handing requests to h.
-func serve(listeners []net.Listener, opts Options, tlsConfig *tls.Config, h http.Handler) *frontEnd {
+// serve starts serving each listener, handing requests to h.
+func serve(listeners []net.Listener, opts Options, tlsConfig *tls.Config, h *handler) *frontEnd {
 	fe := &frontEnd{failed: make(chan error, len(listeners))}
+	var own *forwarder.Server
+	if opts.HTTP1 != EngineNetHTTP {
+		own = forwarder.NewServer(h, forwarder.ServerOptions{
+			ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
+			H2Handler: h, Logger: opts.Logger.Named("http"),
+		})
+		fe.servers = append(fe.servers, own)
+	}
 	for i, ln := range listeners {
 		l := opts.Listen[i]
-		srv := &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: readHeaderTimeout,
-			IdleTimeout:       idleTimeout,
-			MaxHeaderBytes:    maxHeaderBytes,
-			ErrorLog:          zap.NewStdLog(opts.Logger.Named("http")),
-		}
+		var tc *tls.Config
 		if l.TLS {
-			srv.TLSConfig = tlsConfig.Clone()
+			tc = tlsConfig
 		}
-		fe.servers = append(fe.servers, srv)
 		fe.addrs = append(fe.addrs, ln.Addr())
 		opts.Logger.Info("listening", zap.String("url", (Listen{Addr: ln.Addr().String(), TLS: l.TLS}).String()))
-		fe.serving.Go(func() {
-			var err error
-			if l.TLS {
-				err = srv.ServeTLS(ln, "", "")
-			} else {
-				err = srv.Serve(ln)
+		var run func() error
+		if own != nil {
+			run = func() error { return own.Serve(ln, tc) }
+		} else {
+			srv := netHTTPServer(opts, tc, h)
+			fe.servers = append(fe.servers, srv)
+			run = func() error {
+				if l.TLS {
+					return srv.ServeTLS(ln, "", "")
+				}
+				return srv.Serve(ln)
 			}
-			if !errors.Is(err, http.ErrServerClosed) {
+		}
+		fe.serving.Go(func() {
+			if err := run(); !errors.Is(err, http.ErrServerClosed) {
 				fe.failed <- fmt.Errorf("serve %s: %w", l, err)
 			}
 		})
 	}
 	return fe
+}
+
+// netHTTPServer is net/http's server of one listener.
+func netHTTPServer(opts Options, tlsConfig *tls.Config, h http.Handler) *http.Server {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          zap.NewStdLog(opts.Logger.Named("http")),
+	}
+	if tlsConfig != nil {
+		srv.TLSConfig = tlsConfig.Clone()
+	}
+	return srv
 }
 
 // drain stops accepting connections and waits until the requests in

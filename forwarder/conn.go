@@ -1,0 +1,305 @@
+package forwarder
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/roosthq/roost/forwarder/http1"
+)
+
+// clientConn is one client connection on roost's own HTTP/1.x path, and
+// what its requests reuse: the read buffer, the parsed head, the buffer a
+// response is assembled in.
+type clientConn struct {
+	srv    *Server
+	nc     net.Conn
+	remote string   // the client's address, host:port
+	local  net.Addr // the address it connected to
+	tls    *tls.ConnectionState
+	ctx    context.Context // ends when the connection is done
+	cancel context.CancelFunc
+
+	br      *bufio.Reader
+	head    http1.Head
+	chunked http1.ChunkedReader // the request body, when chunked
+	ex      exchange            // the request being served
+	out     []byte              // bytes to send to the client, not yet written
+	flushFn func()              // flushOut, made once for the backend connection's hook
+
+	mu        sync.Mutex
+	idle      bool // waiting for the first byte of a request
+	closing   bool // closeIfIdle closed it
+	handedOff bool // net/http's server has it (HTTP/2)
+}
+
+// clientReadSize is a client connection's read buffer: a request head
+// larger than it is read again with a buffer of MaxHeaderBytes.
+const clientReadSize = 8 << 10
+
+// outSize is the size of the buffer a response is copied through.
+const outSize = 32 << 10
+
+func newClientConn(s *Server, nc net.Conn) *clientConn {
+	cc := &clientConn{srv: s, nc: nc, remote: nc.RemoteAddr().String(), local: nc.LocalAddr()}
+	cc.ctx, cc.cancel = context.WithCancel(context.Background())
+	cc.flushFn = cc.flushOut
+	return cc
+}
+
+// run serves the connection until it ends.
+func (cc *clientConn) run(tlsConfig *tls.Config) {
+	defer func() {
+		cc.cancel()
+		if !cc.handedOff {
+			cc.nc.Close()
+		}
+		if cc.br != nil && cc.br.Size() == clientReadSize {
+			cc.br.Reset(nil)
+			readers.Put(cc.br)
+		}
+		cc.srv.trackConn(cc, false)
+	}()
+	if tlsConfig != nil {
+		cc.serveTLS(tlsConfig)
+		return
+	}
+	cc.serve()
+}
+
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, clientReadSize) }}
+
+// serve reads and serves requests in order until the connection must
+// close: the client or the response asked for it, a request was refused,
+// the connection idled out or roost is stopping.
+func (cc *clientConn) serve() {
+	cc.br = readers.Get().(*bufio.Reader)
+	cc.br.Reset(cc.nc)
+	cc.out = make([]byte, 0, outSize)
+	for cc.awaitRequest() && cc.readHead() && cc.handle() && !cc.srv.draining.Load() {
+	}
+}
+
+// awaitRequest waits up to the idle timeout for the first byte of the
+// next request, or returns at once when it is buffered (pipelining). It
+// reports false when the connection is to close.
+func (cc *clientConn) awaitRequest() bool {
+	if cc.br.Buffered() > 0 {
+		return true
+	}
+	cc.mu.Lock()
+	if cc.closing {
+		cc.mu.Unlock()
+		return false
+	}
+	cc.idle = true
+	cc.mu.Unlock()
+	cc.nc.SetReadDeadline(time.Now().Add(cc.srv.opts.IdleTimeout))
+	_, err := cc.br.Peek(1)
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.idle = false
+	return err == nil && !cc.closing
+}
+
+// closeIfIdle wakes and closes the connection if it waits for a request.
+func (cc *clientConn) closeIfIdle() {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.idle && !cc.closing {
+		cc.closing = true
+		cc.nc.SetReadDeadline(time.Now())
+	}
+}
+
+// readHead reads a request head within the read header timeout. A head
+// that is refused is answered (400, 431 or 505) and ends the connection.
+func (cc *clientConn) readHead() bool {
+	cc.nc.SetReadDeadline(time.Now().Add(cc.srv.opts.ReadHeaderTimeout))
+	lim := http1.Limits{MaxHeadBytes: cc.srv.opts.MaxHeaderBytes}
+	err := http1.ReadHead(cc.br, &cc.head, lim)
+	if err == http1.ErrHeadTooLarge && cc.br.Size() < lim.MaxHeadBytes {
+		cc.growReader(lim.MaxHeadBytes)
+		err = http1.ReadHead(cc.br, &cc.head, lim)
+	}
+	if err != nil {
+		cc.refuseHead(err)
+		return false
+	}
+	return true
+}
+
+// growReader replaces the read buffer with one of size bytes, keeping
+// what is buffered: a head larger than the usual buffer is rare.
+func (cc *clientConn) growReader(size int) {
+	buffered, _ := cc.br.Peek(cc.br.Buffered())
+	rest := bytes.Clone(buffered)
+	cc.br.Reset(nil)
+	readers.Put(cc.br)
+	cc.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), cc.nc), size)
+}
+
+// refuseHead answers a head that could not be read: malformed heads with
+// 400 (431 when too large, 505 for another HTTP version); a connection
+// that ended or idled out mid-head with nothing.
+func (cc *clientConn) refuseHead(err error) {
+	var perr http1.Error
+	if !errors.As(err, &perr) {
+		if ce := cc.srv.opts.Logger.Check(zap.DebugLevel, "connection ended before a whole request head"); ce != nil {
+			ce.Write(zap.String("remote", cc.remote), zap.Error(err))
+		}
+		return
+	}
+	p := malformedRequest
+	switch perr {
+	case http1.ErrHeadTooLarge, http1.ErrTooManyFields:
+		p = headTooLarge
+	case http1.ErrVersion:
+		p = versionNotSupported
+	}
+	if ce := cc.srv.opts.Logger.Check(zap.DebugLevel, "malformed request refused"); ce != nil {
+		ce.Write(zap.String("remote", cc.remote), zap.Error(err))
+	}
+	w := &answerWriter{}
+	// The head is not known: the answer is for a request of no method.
+	writeProblem(w, &http.Request{}, p, err, func() []byte { return renderPage(p, nil, false) })
+	cc.sendAnswer(w, nil)
+}
+
+// handle serves the request whose head was read, and reports whether the
+// connection may carry another.
+func (cc *clientConn) handle() bool {
+	fwd, lease, page := cc.srv.d.Dispatch()
+	if fwd == nil {
+		w := &answerWriter{}
+		r := cc.request()
+		if page != nil {
+			ServeOffline(w, r, page)
+		} else {
+			ServeStopping(w, r)
+		}
+		return cc.sendAnswer(w, nil)
+	}
+	defer lease.Leave()
+	return fwd.serveH1(cc)
+}
+
+// request is the request being served as an http.Request, for the
+// answers and log lines that roost makes itself. It has no body.
+func (cc *clientConn) request() *http.Request {
+	h := &cc.head
+	r := &http.Request{
+		Method:     string(h.Method),
+		RequestURI: string(h.Target),
+		Proto:      "HTTP/1." + strconv.Itoa(h.Minor),
+		ProtoMajor: 1, ProtoMinor: h.Minor,
+		Host:       string(h.Host),
+		RemoteAddr: cc.remote,
+		TLS:        cc.tls,
+		Header:     make(http.Header, len(h.Fields)),
+	}
+	r = r.WithContext(context.WithValue(cc.ctx, http.LocalAddrContextKey, cc.local))
+	for _, fl := range h.Fields {
+		r.Header.Add(string(fl.Name), string(fl.Value))
+	}
+	return r
+}
+
+// sendAnswer writes an answer roost made (an error page, the offline
+// page) and reports whether the connection may carry another request:
+// not when the answer or the client says so, nor when the request's body,
+// which the answer did not read, could not be skipped.
+func (cc *clientConn) sendAnswer(w *answerWriter, ex *exchange) bool {
+	keep := ex != nil && ex.keepAlive && !w.closes() && ex.skipBody()
+	cc.out = cc.out[:0]
+	cc.out = appendAnswer(cc.out, w, keep, ex == nil || ex.head.Minor == 1)
+	cc.nc.SetWriteDeadline(time.Now().Add(clientIdleTimeout))
+	_, err := cc.nc.Write(cc.out)
+	cc.out = cc.out[:0]
+	return keep && err == nil
+}
+
+// flushOut writes what waits in cc.out to the client: the backend
+// connection calls it before it waits for the network (see upConn), so
+// that nothing the backend sent waits for more.
+func (cc *clientConn) flushOut() {
+	if len(cc.out) == 0 || cc.ex.outErr != nil {
+		cc.ex.clock.active() // the wait for the backend starts now
+		return
+	}
+	cc.ex.outErr = cc.writeOut()
+}
+
+// writeOut writes cc.out to the client within clientIdle, and restarts the
+// backend's requestTimeout clock after: a slow client is not a silent
+// backend.
+func (cc *clientConn) writeOut() error {
+	cc.nc.SetWriteDeadline(time.Now().Add(cc.ex.f.clientIdle))
+	_, err := cc.nc.Write(cc.out)
+	cc.out = cc.out[:0]
+	cc.ex.clock.active()
+	return err
+}
+
+// answerWriter is the http.ResponseWriter that roost's own answers are
+// written to on this path, by the functions that write them on every
+// path; appendAnswer turns it into bytes.
+type answerWriter struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (w *answerWriter) Header() http.Header {
+	if w.header == nil {
+		w.header = make(http.Header)
+	}
+	return w.header
+}
+
+func (w *answerWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *answerWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.body = append(w.body, p...)
+	return len(p), nil
+}
+
+// closes reports whether the answer says Connection: close.
+func (w *answerWriter) closes() bool { return w.header.Get("Connection") == "close" }
+
+// appendAnswer appends w as an HTTP/1.1 response, with a Date, and the
+// Connection field keep calls for on the protocol of the client (http11).
+func appendAnswer(b []byte, w *answerWriter, keep, http11 bool) []byte {
+	h := w.Header()
+	h.Del("Connection")
+	b = appendStatusLine(b, w.status, nil)
+	for name, values := range h {
+		for _, v := range values {
+			b = appendField(b, name, v)
+		}
+	}
+	b = appendDate(b)
+	switch {
+	case !keep:
+		b = append(b, "Connection: close\r\n"...)
+	case !http11:
+		b = append(b, "Connection: keep-alive\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	return append(b, w.body...)
+}

@@ -1,0 +1,44 @@
+package forwarder
+
+import (
+	"net"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+var procSelect = windows.NewLazySystemDLL("ws2_32.dll").NewProc("select")
+
+// fdSet and timeval are Winsock's fd_set (of one socket) and timeval.
+type fdSet struct {
+	count uint32
+	fds   [1]windows.Handle
+}
+
+type timeval struct{ sec, usec int32 }
+
+// peerClosed reports whether the backend has closed c, or sent on it
+// unasked, while it sat idle in the pool: select with a zero timeout says
+// whether the socket is readable, which an idle connection never is
+// unless it has been closed, reset or sent on. Backends close idle keep-alive connections after a few seconds
+// (Node's default is 5), and a request written to such a connection would
+// fail after it was sent, when it may no longer be sent again.
+func peerClosed(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	closed := false
+	err = raw.Control(func(fd uintptr) {
+		set := fdSet{count: 1, fds: [1]windows.Handle{windows.Handle(fd)}}
+		var zero timeval
+		r, _, _ := procSelect.Call(0, uintptr(unsafe.Pointer(&set)), 0, 0, uintptr(unsafe.Pointer(&zero)))
+		closed = int32(r) != 0 // readable (1), or an error (-1)
+	})
+	return closed || err != nil
+}
