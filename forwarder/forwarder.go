@@ -53,9 +53,9 @@ type Forwarder struct {
 	proxy      *httputil.ReverseProxy
 	transport  *http.Transport // net/http's path (HTTP/2, --http1 net/http)
 	pool       *pool           // roost's own HTTP/1.x path
-	clientIdle time.Duration  // clientIdleTimeout; shorter in tests
-	trusted    []netip.Prefix // see TrustedProxies
-	filtering  *filter.Filter // request filtering; nil lets everything through
+	clientIdle time.Duration   // clientIdleTimeout; shorter in tests
+	trusted    []netip.Prefix  // see TrustedProxies
+	filtering  *filter.Filter  // request filtering; nil lets everything through
 }
 
 // An Option sets what a Forwarder takes from roost's command line rather
