@@ -36,6 +36,9 @@ type clientConn struct {
 	ex      exchange            // the request being served
 	out     []byte              // bytes to send to the client, not yet written
 	flushFn func()              // flushOut, made once for the backend connection's hook
+	watch   *clientWatch        // made when first needed
+
+	linger bool // a request's body is left unread: close gently (see closeGently)
 
 	mu        sync.Mutex
 	idle      bool // waiting for the first byte of a request
@@ -60,8 +63,15 @@ func newClientConn(s *Server, nc net.Conn) *clientConn {
 // run serves the connection until it ends.
 func (cc *clientConn) run(tlsConfig *tls.Config) {
 	defer func() {
+		if cc.watch != nil {
+			cc.watch.disarm()
+		}
 		cc.cancel()
-		if !cc.handedOff {
+		switch {
+		case cc.handedOff:
+		case cc.linger:
+			cc.closeGently()
+		default:
 			cc.nc.Close()
 		}
 		if cc.br != nil && cc.br.Size() == clientReadSize {
@@ -110,6 +120,36 @@ func (cc *clientConn) awaitRequest() bool {
 	defer cc.mu.Unlock()
 	cc.idle = false
 	return err == nil && !cc.closing
+}
+
+// lingerTime is how long closeGently waits before it closes.
+const lingerTime = 500 * time.Millisecond
+
+// closeGently closes a connection whose client may still be sending a
+// body that roost answered without reading, as net/http's server does:
+// it ends roost's side, waits a moment, then closes. Closing at once
+// would make the client's TCP stack, when its next bytes arrive, reset
+// the connection and drop the answer unread; reading on would make the
+// client send all of a body nobody wants.
+func (cc *clientConn) closeGently() {
+	defer cc.nc.Close()
+	if cw, ok := cc.nc.(interface{ CloseWrite() error }); !ok || cw.CloseWrite() != nil {
+		return
+	}
+	t := time.NewTimer(lingerTime)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-cc.srv.closed:
+	}
+}
+
+// watcher returns the connection's clientWatch.
+func (cc *clientConn) watcher() *clientWatch {
+	if cc.watch == nil {
+		cc.watch = newClientWatch(cc)
+	}
+	return cc.watch
 }
 
 // closeIfIdle wakes and closes the connection if it waits for a request.
@@ -220,7 +260,9 @@ func (cc *clientConn) request() *http.Request {
 // not when the answer or the client says so, nor when the request's body,
 // which the answer did not read, could not be skipped.
 func (cc *clientConn) sendAnswer(w *answerWriter, ex *exchange) bool {
-	keep := ex != nil && ex.keepAlive && !w.closes() && ex.skipBody()
+	skipped := ex == nil || ex.skipBody()
+	keep := ex != nil && ex.keepAlive && !w.closes() && skipped
+	cc.linger = cc.linger || !skipped
 	cc.out = cc.out[:0]
 	cc.out = appendAnswer(cc.out, w, keep, ex == nil || ex.head.Minor == 1)
 	cc.nc.SetWriteDeadline(time.Now().Add(clientIdleTimeout))

@@ -44,6 +44,8 @@ type exchange struct {
 	outErr  error // writing to the client failed
 
 	failAcquire error // a retry found no backend: the Upstream's error
+	watching    bool  // the client is watched for leaving (see clientWatch)
+	clientLeft  bool  // it left while the request waited
 }
 
 // reset readies ex for the request whose head cc has just read.
@@ -51,7 +53,7 @@ func (ex *exchange) reset(f *Forwarder, cc *clientConn) {
 	*ex = exchange{f: f, cc: cc, head: &cc.head}
 	h := ex.head
 	ex.path, ex.host = h.Target, h.Host
-	if ex.host == nil {
+	if len(ex.host) == 0 {
 		ex.host = []byte(requestHost("", cc.local))
 	}
 	ex.keepAlive = h.Minor == 1 && !hasToken(h.Fields, "connection", "close") ||
@@ -102,8 +104,13 @@ func (f *Forwarder) serveH1(cc *clientConn) bool {
 	if ex.head.Framing == http1.Length && ex.head.ContentLength > f.cfg.MaxAllowedContentLength {
 		return ex.answer(tooLarge, nil)
 	}
+	if ex.inline() {
+		ex.watching = true
+		cc.watcher().arm()
+	}
 	dest, token, release, err := f.up.Acquire(cc.ctx)
 	if err != nil {
+		ex.unwatch()
 		w := &answerWriter{}
 		f.unavailable(w, ex.request(), err)
 		return cc.sendAnswer(w, ex)
@@ -112,6 +119,14 @@ func (f *Forwarder) serveH1(cc *clientConn) bool {
 	ex.setToken(token)
 	defer func() { ex.release() }()
 	return ex.forward()
+}
+
+// unwatch stops watching the client, noting whether it left.
+func (ex *exchange) unwatch() {
+	if ex.watching {
+		ex.watching = false
+		ex.clientLeft = ex.cc.watch.disarm()
+	}
 }
 
 func (ex *exchange) setToken(token string) {
@@ -192,9 +207,11 @@ func (ex *exchange) forward() bool {
 	for attempt := 0; ; attempt++ {
 		res, err := ex.roundTrip()
 		if err == nil {
+			ex.unwatch()
 			return ex.relay(res)
 		}
 		if attempt > 0 || !ex.retry(err) {
+			ex.unwatch()
 			return ex.fail(err)
 		}
 	}
@@ -220,6 +237,9 @@ func (ex *exchange) roundTrip() (*http1.ResponseHead, error) {
 		return nil, &dialError{err}
 	}
 	ex.up = up
+	if ex.watching {
+		ex.cc.watch.backend(up)
+	}
 	ex.clock.reset(up, ex.f.cfg.RequestTimeout)
 	up.wbuf = ex.appendRequestHead(up.wbuf[:0])
 	inline := ex.inline()
@@ -367,7 +387,7 @@ func (ex *exchange) fail(err error) bool {
 		w := &answerWriter{}
 		ex.f.unavailable(w, r, ex.failAcquire)
 		return ex.cc.sendAnswer(w, ex)
-	case errors.As(err, &gone):
+	case ex.clientLeft, errors.As(err, &gone):
 		ex.f.clientGone(r, err)
 		return false
 	case bodyErr != nil:
@@ -398,7 +418,11 @@ func (ex *exchange) bodyFailed(err error) bool {
 		}
 		return ex.answer(requestTimeout, nil)
 	}
-	if ce := ex.f.log.Check(zap.DebugLevel, "malformed request body"); ce != nil {
+	msg := "malformed request body"
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		msg = "client went away"
+	}
+	if ce := ex.f.log.Check(zap.DebugLevel, msg); ce != nil {
 		ce.Write(requestFields(r, zap.Error(err))...)
 	}
 	return ex.answer(badBody, nil)

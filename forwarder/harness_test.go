@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -167,7 +168,79 @@ type env struct {
 	// that backend handlers waiting on something return.
 	quit    chan struct{}
 	backend *httptest.Server
-	front   *httptest.Server
+	front   *frontServer
+}
+
+// frontServer is the server in front of the forwarder: roost's own
+// HTTP/1.x server, or net/http's when ROOST_TEST_HTTP1 is "net/http", so
+// that every test here runs against either path. It is an httptest.Server
+// (for its URL, certificate and client) whose listener is handed to
+// roost's server.
+type frontServer struct {
+	*httptest.Server
+	own *Server
+}
+
+// Close closes roost's server, waiting for its connections, then the
+// httptest.Server.
+func (f *frontServer) Close() {
+	if f.own != nil {
+		f.own.Close()
+	}
+	f.Server.Close()
+}
+
+// ownEngine reports whether the tests run on roost's own HTTP/1.x server.
+func ownEngine() bool { return os.Getenv("ROOST_TEST_HTTP1") != "net/http" }
+
+// fixedDispatcher sends every request to one Forwarder.
+type fixedDispatcher struct{ f *Forwarder }
+
+func (d fixedDispatcher) Dispatch() (*Forwarder, Lease, []byte) { return d.f, noLease{}, nil }
+
+type noLease struct{}
+
+func (noLease) Leave() {}
+
+// parkedListener stands in for the httptest.Server's listener, whose
+// connections roost's server accepts: it has the real one's address and
+// accepts nothing.
+type parkedListener struct {
+	addr   net.Addr
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (l *parkedListener) Accept() (net.Conn, error) { <-l.closed; return nil, net.ErrClosed }
+func (l *parkedListener) Close() error               { l.once.Do(func() { close(l.closed) }); return nil }
+func (l *parkedListener) Addr() net.Addr             { return l.addr }
+
+// start starts the front server over TLS or not; with roost's own
+// server, that server serves the listener instead.
+func (e *env) start(srv *httptest.Server, tlsOn bool) {
+	e.front = &frontServer{Server: srv}
+	var real net.Listener
+	if ownEngine() {
+		real = srv.Listener
+		srv.Listener = &parkedListener{addr: real.Addr(), closed: make(chan struct{})}
+	}
+	if tlsOn {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	if real == nil {
+		return
+	}
+	e.front.own = NewServer(fixedDispatcher{e.fwd}, ServerOptions{
+		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10,
+		H2Handler: e.fwd, Logger: e.fwd.log,
+	})
+	var tc *tls.Config
+	if tlsOn {
+		tc = srv.TLS
+	}
+	go e.front.own.Serve(real, tc)
 }
 
 // baseConfig is an <aspNetCore> app with limits that tests don't hit
@@ -207,16 +280,16 @@ func (e *env) startBackend(h http.HandlerFunc) {
 }
 
 func (e *env) startFront() {
-	e.front = httptest.NewServer(e.fwd)
+	e.start(httptest.NewUnstartedServer(e.fwd), false)
 }
 
 // startTLSFront serves the forwarder over TLS, asking clients for a
 // certificate, with HTTP/2 when h2 is set.
 func (e *env) startTLSFront(h2 bool) {
-	e.front = httptest.NewUnstartedServer(e.fwd)
-	e.front.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
-	e.front.EnableHTTP2 = h2
-	e.front.StartTLS()
+	srv := httptest.NewUnstartedServer(e.fwd)
+	srv.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
+	srv.EnableHTTP2 = h2
+	e.start(srv, true)
 }
 
 func (e *env) client() *http.Client { return e.front.Client() }

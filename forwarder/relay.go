@@ -49,6 +49,7 @@ func (ex *exchange) relay(res *http1.ResponseHead) bool {
 		if ex.finishPump(reusable) != nil {
 			reusable = false
 			closing = closing || !ex.pump.bodyRead.Load()
+			ex.cc.linger = ex.cc.linger || !ex.pump.bodyRead.Load()
 		}
 	}
 	if reusable {

@@ -30,6 +30,8 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*clientConn]struct{}
 	draining  atomic.Bool
+	closed    chan struct{} // closed by Close: nothing waits any more
+	closeOnce sync.Once
 	connWG    sync.WaitGroup
 	h2Serving sync.WaitGroup
 }
@@ -66,7 +68,7 @@ func NewServer(d Dispatcher, opts ServerOptions) *Server {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
-	s := &Server{d: d, opts: opts, listeners: make(map[net.Listener]struct{}), conns: make(map[*clientConn]struct{})}
+	s := &Server{d: d, opts: opts, listeners: make(map[net.Listener]struct{}), conns: make(map[*clientConn]struct{}), closed: make(chan struct{})}
 	s.h2ln = newConnListener()
 	s.h2 = &http.Server{
 		Handler:           opts.H2Handler,
@@ -179,6 +181,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close closes the listeners and every connection at once.
 func (s *Server) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
 	s.closeListeners()
 	s.h2.Close()
 	s.mu.Lock()

@@ -264,7 +264,7 @@ func (ex *exchange) appendResponseHead(b []byte, res *http1.ResponseHead, chunke
 	for _, fl := range res.Fields {
 		switch {
 		case upgrade && (equalFold(fl.Name, "connection") || equalFold(fl.Name, "upgrade")):
-		case lowerIn(hopFields, fl.Name) || connectionListed(res.Fields, fl.Name):
+		case lowerIn(hopFields, fl.Name) || connectionListed(res.Fields, fl.Name) || equalFold(fl.Name, "x-roost-backend-connection"):
 			if !(chunked && equalFold(fl.Name, "trailer")) {
 				continue
 			}
