@@ -212,8 +212,8 @@ type parkedListener struct {
 }
 
 func (l *parkedListener) Accept() (net.Conn, error) { <-l.closed; return nil, net.ErrClosed }
-func (l *parkedListener) Close() error               { l.once.Do(func() { close(l.closed) }); return nil }
-func (l *parkedListener) Addr() net.Addr             { return l.addr }
+func (l *parkedListener) Close() error              { l.once.Do(func() { close(l.closed) }); return nil }
+func (l *parkedListener) Addr() net.Addr            { return l.addr }
 
 // start starts the front server over TLS or not; with roost's own
 // server, that server serves the listener instead.
