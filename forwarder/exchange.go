@@ -76,6 +76,18 @@ func (ex *exchange) reset(f *Forwarder, cc *clientConn) {
 	}
 }
 
+// Values returns the values of the request's fields named name, as
+// http.Header's Values does; request filtering's header limits read them.
+func (ex *exchange) Values(name string) []string {
+	var vs []string
+	for _, fl := range ex.head.Fields {
+		if equalFoldBytes(fl.Name, []byte(name)) {
+			vs = append(vs, string(fl.Value))
+		}
+	}
+	return vs
+}
+
 // request is the request as an http.Request, for roost's own answers and
 // log lines; it is made when first needed.
 func (ex *exchange) request() *http.Request {
@@ -96,7 +108,7 @@ func (f *Forwarder) serveH1(cc *clientConn) bool {
 	if equalFold(ex.head.Method, "connect") {
 		return ex.answer(connectRefused, nil)
 	}
-	if d := f.filtering.CheckTarget(string(ex.head.Method), ex.path, string(ex.host), ex.request); d != nil {
+	if d := f.filtering.CheckTarget(string(ex.head.Method), ex.path, string(ex.host), ex); d != nil {
 		w := &answerWriter{}
 		f.refuse(w, ex.request(), d)
 		return cc.sendAnswer(w, ex)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/roosthq/roost/forwarder/http1"
@@ -33,6 +34,12 @@ type upConn struct {
 	// up, so the backend has sent nothing more yet, and what waits for
 	// the client is sent first (see clientConn.flushOut).
 	beforeRead func()
+
+	// For peerClosed, on Linux: the raw connection, its peek func and
+	// what it found, made once per connection.
+	raw      syscall.RawConn
+	peekFn   func(fd uintptr) bool
+	peerGone bool
 }
 
 func (c *upConn) Read(p []byte) (int, error) {
@@ -85,7 +92,7 @@ func (p *pool) get(ctx context.Context, addr string) (*upConn, error) {
 		if c == nil {
 			break
 		}
-		if !peerClosed(c.Conn) {
+		if !peerClosed(c) {
 			c.reused = true
 			return c, nil
 		}

@@ -1,9 +1,8 @@
-//go:build unix
+//go:build unix && !linux
 
 package forwarder
 
 import (
-	"net"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -14,8 +13,8 @@ import (
 // Backends close idle keep-alive connections after a few seconds (Node's
 // default is 5), and a request written to such a connection would fail
 // after it was sent, when it may no longer be sent again.
-func peerClosed(c net.Conn) bool {
-	sc, ok := c.(syscall.Conn)
+func peerClosed(c *upConn) bool {
+	sc, ok := c.Conn.(syscall.Conn)
 	if !ok {
 		return false
 	}

@@ -1,7 +1,6 @@
 package forwarder
 
 import (
-	"net"
 	"syscall"
 	"unsafe"
 
@@ -24,8 +23,8 @@ type timeval struct{ sec, usec int32 }
 // unless it has been closed, reset or sent on. Backends close idle keep-alive connections after a few seconds
 // (Node's default is 5), and a request written to such a connection would
 // fail after it was sent, when it may no longer be sent again.
-func peerClosed(c net.Conn) bool {
-	sc, ok := c.(syscall.Conn)
+func peerClosed(c *upConn) bool {
+	sc, ok := c.Conn.(syscall.Conn)
 	if !ok {
 		return false
 	}

@@ -149,27 +149,29 @@ func (f *Filter) Check(r *http.Request) *Denial {
 }
 
 // CheckTarget is Check for a request known by its parts: its method, its
-// target as sent (origin form: path and query), its Host, and the func
-// that makes the whole request, called only when a header limit needs
-// the header.
-func (f *Filter) CheckTarget(method string, target []byte, host string, whole func() *http.Request) *Denial {
+// target as sent (origin form: path and query), its Host and its header,
+// which is looked at only when a header limit needs it.
+func (f *Filter) CheckTarget(method string, target []byte, host string, header Header) *Denial {
 	if f == nil {
 		return nil
 	}
 	t := string(target)
 	path, query, _ := strings.Cut(t, "?")
-	r := request{method: method, path: path, query: query, host: host}
-	if len(f.headers) > 0 {
-		r.header = whole().Header
-	}
-	return f.check(r)
+	return f.check(request{method: method, path: path, query: query, header: header, host: host})
+}
+
+// Header is a request's header, as the header limits read it; an
+// http.Header is one.
+type Header interface {
+	// Values returns the values of the field named name, in any case.
+	Values(name string) []string
 }
 
 // request is what of an http.Request the rules look at: the path as sent
 // (escaped) and the raw query string.
 type request struct {
 	method, path, query string
-	header              http.Header
+	header              Header
 	host                string
 }
 
