@@ -360,6 +360,22 @@ func TestIPv6OnlyBackend(t *testing.T) {
 	}
 }
 
+// A process that exits cleanly before it listens most likely started
+// the server in the background: the error says that the app must stay in
+// the foreground. Other exits do not get the hint.
+func TestExitZeroBeforeReadySuggestsForeground(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.StartupTimeLimit = time.Hour
+	p.Env = append(p.Env, fakeEnv("FAKE_LISTEN", "no", "FAKE_EXIT", "0:0")...)
+	h := start(t, p, Options{})
+	h.waitUntil(20*time.Second, "a failed start", h.logged("backend failed to start"))
+	e := h.entries("backend failed to start")[0].ContextMap()
+	if got := toString(e["error"]); !strings.Contains(got, "process exited (exit code 0) before listening") ||
+		!strings.Contains(got, "must stay in the foreground") {
+		t.Errorf("error = %v, want the exit and the foreground hint", got)
+	}
+}
+
 func TestExitBeforeReadyFailsFast(t *testing.T) {
 	p := testProcess(config.AspNetCore)
 	p.StartupTimeLimit = time.Hour // failing fast must not depend on it
@@ -367,8 +383,8 @@ func TestExitBeforeReadyFailsFast(t *testing.T) {
 	h := start(t, p, Options{})
 	h.waitUntil(20*time.Second, "a failed start", h.logged("backend failed to start"))
 	e := h.entries("backend failed to start")[0].ContextMap()
-	if got := e["error"]; !strings.Contains(toString(got), "process exited (exit code 3) before listening") {
-		t.Errorf("error = %v", got)
+	if got := toString(e["error"]); !strings.Contains(got, "process exited (exit code 3) before listening") || strings.Contains(got, "foreground") {
+		t.Errorf("error = %v, want the exit without the foreground hint", got)
 	}
 	if got := e["exit_code"]; got != int64(3) {
 		t.Errorf("exit_code = %v, want 3", got)
