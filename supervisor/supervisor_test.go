@@ -438,6 +438,64 @@ func TestRestartAfterCrashWithBackoff(t *testing.T) {
 	}
 }
 
+// TestStateChanged follows a backend's life through
+// Options.StateChanged: started, ready, exited and restarted, paused, then
+// stopped; each change names the process where there is one.
+func TestStateChanged(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.RapidFailsPerMinute = 1
+	var mu sync.Mutex
+	var events []StateChange
+	h := start(t, p, Options{StateChanged: func(e StateChange) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+	}})
+	seen := func(want ...State) func() bool {
+		return func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			var got []State
+			for _, e := range events {
+				got = append(got, e.State)
+			}
+			return slices.Equal(got, want)
+		}
+	}
+	crash := func() {
+		target, token, release, err := h.s.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		req, _ := http.NewRequest(http.MethodGet, target.String()+"/crash", nil)
+		req.Header.Set("MS-ASPNETCORE-TOKEN", token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	h.waitUntil(20*time.Second, "started, then running", seen(Starting, Running))
+	pid := h.pid()
+	crash()
+	h.waitUntil(20*time.Second, "a restart", seen(Starting, Running, Backoff, Starting, Running))
+	crash()
+	h.waitUntil(20*time.Second, "a pause", seen(Starting, Running, Backoff, Starting, Running, Paused))
+	h.stop()
+	h.waitUntil(20*time.Second, "stopped", seen(Starting, Running, Backoff, Starting, Running, Paused, Stopped))
+
+	mu.Lock()
+	defer mu.Unlock()
+	if e := events[1]; e.PID != pid || e.Port == 0 || e.Slot != 0 {
+		t.Errorf("running event %+v, want pid %d and a port", e, pid)
+	}
+	if e := events[2]; !strings.Contains(e.Reason, "exit code 1") || e.Next.IsZero() {
+		t.Errorf("backoff event %+v, want the exit and the next start", e)
+	}
+	if e := events[5]; !strings.Contains(e.Reason, "restarts paused by rapidFailsPerMinute") || !e.Next.After(time.Now()) {
+		t.Errorf("paused event %+v, want the limit and a later next start", e)
+	}
+}
+
 func TestRapidFailsPauseThenRecover(t *testing.T) {
 	broken := filepath.Join(t.TempDir(), "broken")
 	if err := os.WriteFile(broken, nil, 0o644); err != nil {
