@@ -140,13 +140,15 @@ func templateLiteral(text string) string {
 	return strings.ReplaceAll(text, "{{", `{{"{{"}}`)
 }
 
-// systemdUnit renders the unit file: restart on failure after 2 s, SIGTERM
-// to roost alone (KillMode=mixed) so that it stops its backend gracefully,
-// and a stop timeout longer than roost's graceful stop.
+// systemdUnit renders the unit file: Type=notify, so that systemd counts
+// roost as started once it says READY=1 (see Notifier), and accepts that
+// only from roost itself (NotifyAccess=main); restart on failure after 2
+// s; SIGTERM to roost alone (KillMode=mixed) so that it stops its backend
+// gracefully; and a stop timeout longer than roost's graceful stop.
 func systemdUnit(s Spec, exe string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[Unit]\nDescription=%s\nAfter=network-online.target\nWants=network-online.target\n", oneLine(s.Description))
-	b.WriteString("StartLimitIntervalSec=60\nStartLimitBurst=10\n\n[Service]\nType=simple\n")
+	b.WriteString("StartLimitIntervalSec=60\nStartLimitBurst=10\n\n[Service]\nType=notify\nNotifyAccess=main\n")
 	words := append([]string{exe}, s.args()...)
 	for i, w := range words {
 		words[i] = systemdQuote(w)

@@ -78,6 +78,7 @@ func TestSystemdUnit(t *testing.T) {
 		"[Unit]\n",
 		"Description=roost hosting the app of " + cfg.File + "\n",
 		"After=network-online.target\n",
+		"[Service]\nType=notify\nNotifyAccess=main\n",
 		`ExecStart=/usr/local/bin/roost run --service "` + cfg.File + `" --listen 127.0.0.1:8080 --log-format json` + "\n",
 		`WorkingDirectory="` + cfg.Dir + `"` + "\n",
 		"User=www-data\nAmbientCapabilities=CAP_NET_BIND_SERVICE\nNoNewPrivileges=yes\n",

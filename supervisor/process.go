@@ -203,8 +203,12 @@ func (b *backend) waitReady(ctx context.Context, limit time.Duration) error {
 		delay = min(2*delay, 10*time.Millisecond)
 		select {
 		case <-b.exited:
-			desc, _, _ := b.exitDescription()
-			return fmt.Errorf("process exited (%s) before listening on port %d", desc, b.port)
+			desc, code, signal := b.exitDescription()
+			err := fmt.Errorf("process exited (%s) before listening on port %d", desc, b.port)
+			if code == 0 && signal == "" {
+				err = fmt.Errorf("%w%s", err, foregroundHint)
+			}
+			return err
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
@@ -213,6 +217,12 @@ func (b *backend) waitReady(ctx context.Context, limit time.Duration) error {
 		}
 	}
 }
+
+// foregroundHint ends the error of a process that exited with code 0
+// before it listened: the usual cause is a command that starts the server
+// in the background and returns, which roost takes for a failed start.
+const foregroundHint = "; the app must stay in the foreground and serve until it is stopped " +
+	"(run the server itself, such as catalina.sh run, not a script or option that starts it in the background and returns)"
 
 // probe tries to connect to the port on 127.0.0.1, then on [::1]. It
 // returns the URL to forward to once a connection succeeds and the socket

@@ -53,8 +53,25 @@ var transitions = map[State][]State{
 	Stopping: {Stopped},
 }
 
+// StateChange is a change of a slot's state, as Options.StateChanged
+// hears of it.
+type StateChange struct {
+	Slot  int   // which of the processesPerApplication slots, from 0
+	State State // the state the slot entered
+	PID   int   // Starting, Running, Stopping, Stopped: the process; 0 when there is none
+	Port  int   // its port, likewise
+
+	// Reason is, for Backoff, why the last process failed; for Paused,
+	// what Acquire's callers are told: the limit, until when, and the
+	// failure.
+	Reason string
+	// Next is, for Backoff and Paused, when the next start comes.
+	Next time.Time
+}
+
 // The transitions. Each one checks its move against the table, makes its
-// change under the lock, wakes Acquire's waiters and logs its one line.
+// change under the lock, wakes Acquire's waiters, logs its one line and
+// reports the change to Options.StateChanged.
 // Only the slot's own goroutine in Run calls them. Each says what becomes
 // of sl.current, the backend in rotation: only toRunning sets it.
 
@@ -66,6 +83,7 @@ func (s *Supervisor) toStarting(sl *slot, b *backend, attempt int) {
 	sl.current = nil
 	s.mu.Unlock()
 	b.log.Info("backend started", zap.Int("attempt", attempt))
+	s.reportChange(StateChange{Slot: sl.index, State: Starting, PID: b.pid, Port: b.port})
 }
 
 // toRunning puts b, ready, in rotation, and forgets the last failure.
@@ -75,6 +93,7 @@ func (s *Supervisor) toRunning(sl *slot, b *backend) {
 	sl.current, sl.reason = b, ""
 	s.mu.Unlock()
 	b.log.Info("backend ready", zap.Duration("time_to_ready", b.readyAt.Sub(b.started)), zap.String("url", b.url.String()))
+	s.reportChange(StateChange{Slot: sl.index, State: Running, PID: b.pid, Port: b.port})
 }
 
 // toBackoff records that after failure d the next start comes at next.
@@ -84,6 +103,7 @@ func (s *Supervisor) toBackoff(sl *slot, d decision, next time.Time) {
 	sl.current, sl.nextStart = nil, next
 	s.mu.Unlock()
 	sl.log.Info("restart scheduled", zap.Duration("delay", d.delay), zap.String("reason", d.cause))
+	s.reportChange(StateChange{Slot: sl.index, State: Backoff, Reason: d.cause, Next: next})
 }
 
 // toPaused records that after failure d restarts pause until next; the
@@ -92,9 +112,11 @@ func (s *Supervisor) toPaused(sl *slot, d decision, next time.Time) {
 	s.mu.Lock()
 	s.moveLocked(sl, Paused)
 	sl.current, sl.nextStart = nil, next
-	sl.reason = fmt.Sprintf("restarts paused by %s until %s after: %s", d.reason, next.Format(time.TimeOnly), d.cause)
+	reason := fmt.Sprintf("restarts paused by %s until %s after: %s", d.reason, next.Format(time.TimeOnly), d.cause)
+	sl.reason = reason
 	s.mu.Unlock()
 	sl.log.Warn("restarts paused", zap.String("limit", d.reason), zap.Time("until", next), zap.Duration("for", d.delay))
+	s.reportChange(StateChange{Slot: sl.index, State: Paused, Reason: reason, Next: next})
 }
 
 // toStopping takes b out of rotation, to be stopped by deadline.
@@ -104,6 +126,7 @@ func (s *Supervisor) toStopping(sl *slot, b *backend, deadline time.Time) {
 	sl.current = nil
 	s.mu.Unlock()
 	b.log.Debug("stopping backend", zap.Time("deadline", deadline))
+	s.reportChange(StateChange{Slot: sl.index, State: Stopping, PID: b.pid, Port: b.port})
 }
 
 // toStopped records that the slot is done. b is the backend that was
@@ -117,6 +140,7 @@ func (s *Supervisor) toStopped(sl *slot, b *backend, how stopHow) {
 	s.mu.Unlock()
 	if b == nil {
 		sl.log.Debug("restart cancelled: stopping")
+		s.reportChange(StateChange{Slot: sl.index, State: Stopped})
 		return
 	}
 	_, code, signal := b.exitDescription()
@@ -125,6 +149,15 @@ func (s *Supervisor) toStopped(sl *slot, b *backend, how stopHow) {
 		fields = append(fields, zap.Duration("uptime", time.Since(b.readyAt)))
 	}
 	b.log.Info("backend stopped", fields...)
+	s.reportChange(StateChange{Slot: sl.index, State: Stopped, PID: b.pid, Port: b.port})
+}
+
+// reportChange reports c to Options.StateChanged, if set. Call without mu
+// held.
+func (s *Supervisor) reportChange(c StateChange) {
+	if s.onChange != nil {
+		s.onChange(c)
+	}
 }
 
 // moveLocked moves sl to state to and wakes Acquire's waiters, who look

@@ -70,6 +70,8 @@ func TestTransitions(t *testing.T) {
 			allowed := slices.Contains(transitions[from], to)
 			t.Run(from.String()+"->"+to.String(), func(t *testing.T) {
 				s, sl, b, logs := newMoveTest(from, zap.Development())
+				var changes []StateChange
+				s.onChange = func(c StateChange) { changes = append(changes, c) }
 				changed := s.changed
 				var caught any
 				func() {
@@ -99,6 +101,9 @@ func TestTransitions(t *testing.T) {
 				}
 				if n := logs.FilterMessage(transitionLine[to]).Len(); n != 1 {
 					t.Errorf("%d %q lines, want 1", n, transitionLine[to])
+				}
+				if len(changes) != 1 || changes[0].State != to {
+					t.Errorf("state changes reported: %+v, want one into %v", changes, to)
 				}
 			})
 		}

@@ -56,6 +56,12 @@ type Options struct {
 	// watchdog; on Unix the backend's children may then outlive a killed
 	// roost (the backend itself dies with roost on Linux).
 	Watchdog *Watchdog
+
+	// StateChanged, when set, is called after every change of a slot's
+	// state, with what changed (see StateChange), on the goroutine of the
+	// slot, which waits for it: it must not block. Calls for one slot come
+	// in order.
+	StateChanged func(StateChange)
 }
 
 // Supervisor keeps the backend processes of one app running. Create it
@@ -70,6 +76,7 @@ type Supervisor struct {
 	watchdog  *Watchdog
 	pickPort  func() (int, error) // chooses a port for each start; replaced in tests
 	output    func(pid int, started time.Time) io.WriteCloser
+	onChange  func(StateChange) // Options.StateChanged
 
 	stopped chan struct{} // closed by the first Stop
 
@@ -88,6 +95,7 @@ type Supervisor struct {
 // Unreachable takes current out of rotation.
 type slot struct {
 	log       *zap.Logger // the Supervisor's, naming the slot when there are several
+	index     int         // its place among the slots, from 0
 	state     State
 	current   *backend // the ready backend taking requests, or nil
 	nextStart time.Time
@@ -114,13 +122,14 @@ func New(p config.Process, opts Options) *Supervisor {
 		policy:    newPolicy(p.RapidFailsPerMinute, p.StartupRetryCount),
 		pickPort:  pickPort,
 		output:    opts.Output,
+		onChange:  opts.StateChanged,
 		watchdog:  opts.Watchdog,
 		changed:   make(chan struct{}),
 		stopped:   make(chan struct{}),
 		hurry:     make(chan struct{}),
 	}
 	for i := range n {
-		sl := &slot{log: s.log}
+		sl := &slot{log: s.log, index: i}
 		if n > 1 {
 			sl.log = s.log.With(zap.Int("slot", i))
 		}

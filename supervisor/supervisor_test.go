@@ -360,6 +360,22 @@ func TestIPv6OnlyBackend(t *testing.T) {
 	}
 }
 
+// A process that exits cleanly before it listens most likely started
+// the server in the background: the error says that the app must stay in
+// the foreground. Other exits do not get the hint.
+func TestExitZeroBeforeReadySuggestsForeground(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.StartupTimeLimit = time.Hour
+	p.Env = append(p.Env, fakeEnv("FAKE_LISTEN", "no", "FAKE_EXIT", "0:0")...)
+	h := start(t, p, Options{})
+	h.waitUntil(20*time.Second, "a failed start", h.logged("backend failed to start"))
+	e := h.entries("backend failed to start")[0].ContextMap()
+	if got := toString(e["error"]); !strings.Contains(got, "process exited (exit code 0) before listening") ||
+		!strings.Contains(got, "must stay in the foreground") {
+		t.Errorf("error = %v, want the exit and the foreground hint", got)
+	}
+}
+
 func TestExitBeforeReadyFailsFast(t *testing.T) {
 	p := testProcess(config.AspNetCore)
 	p.StartupTimeLimit = time.Hour // failing fast must not depend on it
@@ -367,8 +383,8 @@ func TestExitBeforeReadyFailsFast(t *testing.T) {
 	h := start(t, p, Options{})
 	h.waitUntil(20*time.Second, "a failed start", h.logged("backend failed to start"))
 	e := h.entries("backend failed to start")[0].ContextMap()
-	if got := e["error"]; !strings.Contains(toString(got), "process exited (exit code 3) before listening") {
-		t.Errorf("error = %v", got)
+	if got := toString(e["error"]); !strings.Contains(got, "process exited (exit code 3) before listening") || strings.Contains(got, "foreground") {
+		t.Errorf("error = %v, want the exit without the foreground hint", got)
 	}
 	if got := e["exit_code"]; got != int64(3) {
 		t.Errorf("exit_code = %v, want 3", got)
@@ -419,6 +435,64 @@ func TestRestartAfterCrashWithBackoff(t *testing.T) {
 		if got := e.ContextMap()["exit_code"]; got != int64(7) {
 			t.Errorf("exit %d: exit_code = %v, want 7 each time", i+1, got)
 		}
+	}
+}
+
+// TestStateChanged follows a backend's life through
+// Options.StateChanged: started, ready, exited and restarted, paused, then
+// stopped; each change names the process where there is one.
+func TestStateChanged(t *testing.T) {
+	p := testProcess(config.AspNetCore)
+	p.RapidFailsPerMinute = 1
+	var mu sync.Mutex
+	var events []StateChange
+	h := start(t, p, Options{StateChanged: func(e StateChange) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+	}})
+	seen := func(want ...State) func() bool {
+		return func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			var got []State
+			for _, e := range events {
+				got = append(got, e.State)
+			}
+			return slices.Equal(got, want)
+		}
+	}
+	crash := func() {
+		target, token, release, err := h.s.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		req, _ := http.NewRequest(http.MethodGet, target.String()+"/crash", nil)
+		req.Header.Set("MS-ASPNETCORE-TOKEN", token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	h.waitUntil(20*time.Second, "started, then running", seen(Starting, Running))
+	pid := h.pid()
+	crash()
+	h.waitUntil(20*time.Second, "a restart", seen(Starting, Running, Backoff, Starting, Running))
+	crash()
+	h.waitUntil(20*time.Second, "a pause", seen(Starting, Running, Backoff, Starting, Running, Paused))
+	h.stop()
+	h.waitUntil(20*time.Second, "stopped", seen(Starting, Running, Backoff, Starting, Running, Paused, Stopped))
+
+	mu.Lock()
+	defer mu.Unlock()
+	if e := events[1]; e.PID != pid || e.Port == 0 || e.Slot != 0 {
+		t.Errorf("running event %+v, want pid %d and a port", e, pid)
+	}
+	if e := events[2]; !strings.Contains(e.Reason, "exit code 1") || e.Next.IsZero() {
+		t.Errorf("backoff event %+v, want the exit and the next start", e)
+	}
+	if e := events[5]; !strings.Contains(e.Reason, "restarts paused by rapidFailsPerMinute") || !e.Next.After(time.Now()) {
+		t.Errorf("paused event %+v, want the limit and a later next start", e)
 	}
 }
 

@@ -38,12 +38,14 @@ var layers = map[string]struct {
 	"forwarder/filter": {[]string{"config"}, []string{kardianos, fsnotify}},
 	// roost's HTTP/1.x framing: bytes in, a head and a body framing out.
 	"forwarder/http1": {[]string{"config"}, []string{kardianos, fsnotify}},
+	// roost's binary as a container's init: reaps orphans, runs roost.
+	"supervisor/pid1": {nil, []string{kardianos, fsnotify}},
 	// The runtime of roost run knows no service manager.
 	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter", "forwarder/http1"}, []string{kardianos}},
 	// The package that imports kardianos reaches neither the supervisor,
 	// the forwarder nor fsnotify: it runs the runtime through a func.
 	"service":   {[]string{"config"}, []string{fsnotify}},
-	"cmd/roost": {[]string{"config", "logs", "supervisor", "forwarder", "forwarder/filter", "forwarder/http1", "service", "service/host"}, nil},
+	"cmd/roost": {[]string{"config", "logs", "supervisor", "supervisor/pid1", "forwarder", "forwarder/filter", "forwarder/http1", "service", "service/host"}, nil},
 	// Tests and the programs they run depend on no roost package; the
 	// supervisor's and the end-to-end tests share the fake backend.
 	"test":               {nil, nil},

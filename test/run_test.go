@@ -125,10 +125,17 @@ func runArgs() []string {
 // first. Roost is interrupted and waited for when the test ends.
 func startRoost(t *testing.T, args ...string) *roostRun {
 	t.Helper()
-	r := &roostRun{t: t, done: make(chan struct{}), newLine: make(chan struct{})}
-	r.cmd = exec.Command(roostBin, append(runArgs(), args...)...)
-	listeners := 1
-	for _, a := range args {
+	return startRoostCmd(t, exec.Command(roostBin, append(runArgs(), args...)...))
+}
+
+// startRoostCmd is startRoost for cmd, a roost run with runArgs first, or
+// a command that runs one (its arguments follow the command's own), with
+// the environment and attributes the test set.
+func startRoostCmd(t *testing.T, cmd *exec.Cmd) *roostRun {
+	t.Helper()
+	r := &roostRun{t: t, cmd: cmd, done: make(chan struct{}), newLine: make(chan struct{})}
+	listeners := 0
+	for _, a := range cmd.Args {
 		if a == "--listen" {
 			listeners++
 		}

@@ -25,6 +25,7 @@ import (
 	"runtime/debug"
 
 	"github.com/roosthq/roost/supervisor"
+	"github.com/roosthq/roost/supervisor/pid1"
 )
 
 // Exit codes.
@@ -43,6 +44,11 @@ func main() {
 	// groups if roost is killed: supervisor.StartWatchdog runs it so.
 	if os.Getenv(supervisor.WatchdogEnv) == "1" {
 		os.Exit(supervisor.RunWatchdog(os.Stdin))
+	}
+	// As PID 1 (a container without an init), roost's binary is the
+	// init, reaping orphans, and roost runs as its child: see package pid1.
+	if pid1.Needed() {
+		os.Exit(pid1.Run(os.Args))
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -152,6 +153,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	log.Info("starting", zap.String("config", cfg.File), zap.String("element", cfg.Kind.String()),
 		zap.String("version", buildVersion()))
 
+	// Before the watchdog starts: it removes systemd's variables from the
+	// environment that the watchdog and the backends inherit.
+	notifier, stopNotifier := startNotifier(log)
+	defer stopNotifier()
 	wd, err := supervisor.StartWatchdog()
 	if err != nil {
 		log.Warn("no watchdog; if roost is killed, the backend's children may outlive it", zap.Error(err))
@@ -163,8 +168,32 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}()
 	opts := f.opts
 	opts.Logger, opts.Watchdog = log, wd
+	if notifier != nil {
+		opts.Notifier = notifier
+	}
 	opts.Output = func(cfg *config.Config) func(int, time.Time) io.WriteCloser { return logs.StdoutSink(cfg.Stdout, log) }
 	return runExit(serve(cfg, opts, f.service), log, stderr)
+}
+
+// The systemd notifier is what roost run tells of the app's life.
+var _ host.Notifier = (*service.Notifier)(nil)
+
+// startNotifier returns the systemd notifier when NOTIFY_SOCKET is set,
+// else nil, and runs its watchdog pings until the returned stop is
+// called; stop then closes it.
+func startNotifier(log *zap.Logger) (*service.Notifier, func()) {
+	n, err := service.NewNotifier(log)
+	if err != nil {
+		log.Warn("cannot notify systemd; running without", zap.Error(err))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var pings sync.WaitGroup
+	pings.Go(func() { n.RunWatchdog(ctx) })
+	return n, func() {
+		cancel()
+		pings.Wait()
+		n.Close()
+	}
 }
 
 // openLog builds roost's logger for the flags and cfg's debug settings,

@@ -29,6 +29,7 @@ type controller struct {
 	watchdog  *supervisor.Watchdog
 	output    func(cfg *config.Config) func(pid int, started time.Time) io.WriteCloser
 	trusted   []netip.Prefix // --trusted-proxies, for every generation's forwarder
+	notify    *announcer     // tells the service manager, if any
 
 	// cfg is the configuration in force: the last valid one. Only the
 	// controller's goroutine stores it; stop reads it.
@@ -51,6 +52,7 @@ func newController(cfg *config.Config, opts Options, httpsPort int) *controller 
 		watchdog:  opts.Watchdog,
 		output:    opts.Output,
 		trusted:   opts.TrustedProxies,
+		notify:    &announcer{n: opts.Notifier},
 		stopping:  make(chan struct{}),
 	}
 	c.cfg.Store(cfg)
@@ -63,6 +65,7 @@ func (c *controller) start() {
 	if page, offline := readOffline(c.cfg.Load().Dir, c.log); offline {
 		c.handler.offline.Store(&page)
 		c.log.Info("app is offline", zap.String("reason", "app_offline.htm is present; the backend is not started"))
+		c.notify.settled("offline: app_offline.htm is present; the app is not started")
 		return
 	}
 	c.startCurrent()
@@ -121,6 +124,7 @@ func (c *controller) checkOffline() {
 		// finish; then the backend stops gracefully.
 		c.handler.offline.Store(&page)
 		c.log.Info("app is offline", zap.String("reason", "app_offline.htm appeared"))
+		c.notify.status("offline: app_offline.htm appeared", 0)
 		if g := c.handler.current.Swap(nil); g != nil {
 			c.retire(g, "app_offline.htm appeared")
 		}
@@ -128,6 +132,7 @@ func (c *controller) checkOffline() {
 		c.startCurrent()
 		c.handler.offline.Store(nil)
 		c.log.Info("app is online", zap.String("reason", "app_offline.htm was removed; requests wait for the backend to start"))
+		c.notify.status("online: app_offline.htm was removed; starting the app", 0)
 	}
 }
 
@@ -150,13 +155,17 @@ func (c *controller) reload(ctx context.Context) {
 	next := c.newGeneration(cfg)
 	if cfg.Process.Port != 0 || old.cfg.Process.Port != 0 {
 		// A fixed port cannot be held by two backends: stop the old one
-		// first. Requests wait for the new one meanwhile.
+		// first. Requests wait for the new one meanwhile, and the new one
+		// announces itself ready.
+		c.notify.reload("recycling: web.config changed (fixed port: stop, then start)",
+			2*old.cfg.Process.ShutdownTimeLimit+cfg.Process.StartupTimeLimit)
 		if c.publish(next) {
 			c.retire(old, "web.config changed (fixed port: stop, then start)")
 			go next.run() // if roost began to stop meanwhile, it stops at once
 		}
 		return
 	}
+	c.notify.reload("recycling: web.config changed", cfg.Process.StartupTimeLimit)
 	go next.run()
 	ready, cancel := context.WithTimeout(ctx, cfg.Process.StartupTimeLimit)
 	_, _, release, err := next.sup.Acquire(ready)
@@ -164,6 +173,7 @@ func (c *controller) reload(ctx context.Context) {
 	if err == nil {
 		release()
 		if c.publish(next) {
+			c.notify.settled("serving the recycled app")
 			c.retire(old, "web.config changed")
 			c.log.Info("app recycled")
 			return
@@ -175,6 +185,7 @@ func (c *controller) reload(ctx context.Context) {
 		next.stop(c.stopBy)
 	default:
 		c.log.Error("the recycled app did not start; the old one keeps serving", zap.Error(err))
+		c.notify.reloadFailed("the recycled app did not start; the old one keeps serving: " + err.Error())
 		next.stop(time.Now().Add(cfg.Process.ShutdownTimeLimit))
 	}
 }
@@ -226,15 +237,21 @@ func (c *controller) newGeneration(cfg *config.Config) *generation {
 	if c.output != nil {
 		output = c.output(cfg)
 	}
-	sup := supervisor.New(cfg.Process, supervisor.Options{
+	g := &generation{cfg: cfg, done: make(chan struct{}), idle: make(chan struct{}, 1)}
+	g.sup = supervisor.New(cfg.Process, supervisor.Options{
 		Logger: c.log, HTTPSPort: c.httpsPort, Output: output, Watchdog: c.watchdog,
+		StateChanged: func(e supervisor.StateChange) { c.backendChanged(g, e) },
 	})
-	return &generation{
-		cfg:  cfg,
-		sup:  sup,
-		fwd:  forwarder.New(sup, cfg.Proxy, c.log, forwarder.TrustedProxies(c.trusted)),
-		done: make(chan struct{}),
-		idle: make(chan struct{}, 1),
+	g.fwd = forwarder.New(g.sup, cfg.Proxy, c.log, forwarder.TrustedProxies(c.trusted))
+	return g
+}
+
+// backendChanged hears of every change of a backend of g, and announces
+// those of the generation requests go to: another one speaks for the app
+// only once it is made current (see reload).
+func (c *controller) backendChanged(g *generation, e supervisor.StateChange) {
+	if c.handler.current.Load() == g {
+		c.notify.backendChanged(g, e)
 	}
 }
 

@@ -7,7 +7,8 @@
 // It does not parse web.config (package config does), manage processes
 // (package supervisor), decide statuses or pages (package forwarder), or
 // talk to a service manager (package service, which calls Run through a
-// function it is given).
+// function it is given): it tells the app's life to a Notifier, which
+// package service implements for systemd.
 package host
 
 import (
@@ -66,6 +67,10 @@ type Options struct {
 	// listener accepts connections (the backend may still be starting).
 	Ready func(addrs []net.Addr)
 
+	// Notifier, when set, hears of the app's life as a service manager
+	// wants to: ready, recycling, stopping (see Notifier).
+	Notifier Notifier
+
 	// Output, when set, gives for a configuration the supervisor's Output
 	// hook (see supervisor.Options), such as the stdout log files.
 	Output func(cfg *config.Config) func(pid int, started time.Time) io.WriteCloser
@@ -111,25 +116,29 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if opts.Ready != nil {
 		opts.Ready(front.addrs)
 	}
+	reason := "signal"
 	select {
 	case <-ctx.Done():
-		log.Info("stopping", zap.String("reason", "signal"))
+		log.Info("stopping", zap.String("reason", reason))
 	case err = <-front.failed:
+		reason = "a listener failed"
 		log.Error("listener failed; stopping", zap.Error(err))
 	}
-	stop(ctl, front, stopWatching)
+	stop(ctl, front, stopWatching, reason)
 	background.Wait()
 	log.Info("stopped")
 	return err
 }
 
-// stop takes roost down within one deadline, StopTimeLimit from now: a
-// recycle in progress is abandoned at once; requests are still served for
+// stop takes roost down within one deadline, StopTimeLimit from now, and
+// tells the service manager why (reason) and by when: a recycle in
+// progress is abandoned at once; requests are still served for
 // shutdownDelay; then the listeners close and requests in flight may
 // finish until half of shutdownTimeLimit is left, which is kept for
 // stopping the backend gracefully; at the deadline what is left is killed.
-func stop(ctl *controller, front *frontEnd, stopWatching func()) {
+func stop(ctl *controller, front *frontEnd, stopWatching func(), reason string) {
 	p := ctl.cfg.Load().Process // web.config may have changed since the start
+	ctl.notify.stop("stopping: "+reason, p.StopTimeLimit())
 	stopBy := time.Now().Add(p.StopTimeLimit())
 	drainBy := stopBy.Add(-p.ShutdownTimeLimit / 2)
 	ctl.shutdown(drainBy, stopBy)

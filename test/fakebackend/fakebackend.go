@@ -11,6 +11,10 @@
 //
 //	FAKE_WAIT=1           only wait, ignoring SIGTERM, until killed (what
 //	                      the FAKE_CHILD child does)
+//	FAKE_ORPHAN=MS        only start a copy of itself that exits after MS
+//	                      milliseconds, print the copy's pid and exit at
+//	                      once, leaving the copy an orphan (what /orphan
+//	                      runs)
 //	FAKE_TERM=ignore      ignore SIGTERM and os.Interrupt; by default
 //	                      either one stops the fake, which exits with 0
 //	FAKE_PRINT=N          print N lines "line 1" ... "line N", odd ones to
@@ -56,6 +60,13 @@
 //	                      it, as JSON: "length" and "trailer"
 //	GET /unlisten         closes the listener; the fake goes on running,
 //	                      deaf, until stopped
+//	GET /orphan?ms=N      leaves an orphan that exits after N ms: a child
+//	                      (FAKE_ORPHAN) starts it and exits, and the fake
+//	                      waits for the child; answers the orphan's pid
+//	GET /ps               the processes the fake can see in /proc, one
+//	                      "PID STATE NAME" line each, STATE as in
+//	                      /proc/PID/stat: Z for one that has exited and
+//	                      not been waited for (Linux)
 //	POST /iisintegration  the IIS shutdown request (see FAKE_SHUTDOWN)
 //
 // When stopped, by a signal or an accepted shutdown request, it closes its
@@ -102,6 +113,9 @@ func Main() int {
 	if wait {
 		<-s.done // never closed: signals are ignored (no deadlock, see newStopper)
 		return 0
+	}
+	if ms := os.Getenv("FAKE_ORPHAN"); ms != "" {
+		return leaveOrphan(ms)
 	}
 	printLines(os.Getenv("FAKE_PRINT"))
 	if file := os.Getenv("FAKE_CRASH_IF"); file != "" {
@@ -222,6 +236,20 @@ func startChild(file string) error {
 		return err
 	}
 	return os.WriteFile(file, fmt.Appendf(nil, "%d %d", os.Getpid(), child.Process.Pid), 0o644)
+}
+
+// leaveOrphan starts a copy of this program that exits after ms
+// milliseconds, prints its pid, and returns the exit code for the caller
+// to exit with at once, leaving the copy to whoever adopts orphans.
+func leaveOrphan(ms string) int {
+	orphan := exec.Command(os.Args[0])
+	orphan.Env = append(os.Environ(), "FAKE_ORPHAN=", "FAKE_CHILD=", "FAKE_PRINT=", "FAKE_LISTEN=no", "FAKE_EXIT="+ms+":0")
+	if err := orphan.Start(); err != nil { // stdout: nowhere, so that no pipe waits for it
+		fmt.Fprintln(os.Stderr, "fake: orphan:", err)
+		return 2
+	}
+	fmt.Println(orphan.Process.Pid)
+	return 0
 }
 
 // scheduleExit makes the process exit as spec ("MS:CODE", or "") says.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"sync"
 	"time"
@@ -32,6 +33,8 @@ func routes(ln net.Listener, s *stopper) *http.ServeMux {
 	mux.HandleFunc("GET /unlisten", func(w http.ResponseWriter, r *http.Request) {
 		ln.Close() // serve goes on waiting, but no connection comes in
 	})
+	mux.HandleFunc("GET /orphan", serveOrphan)
+	mux.HandleFunc("GET /ps", servePS)
 	mux.HandleFunc("POST /iisintegration", func(w http.ResponseWriter, r *http.Request) {
 		shutdownRequest(w, r, s)
 	})
@@ -122,5 +125,47 @@ func shutdownRequest(w http.ResponseWriter, r *http.Request, s *stopper) {
 		w.WriteHeader(http.StatusAccepted)
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// serveOrphan runs a copy of the fake with FAKE_ORPHAN, which leaves an
+// orphan, waits for that copy, and answers the orphan's pid.
+func serveOrphan(w http.ResponseWriter, r *http.Request) {
+	ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+	if err != nil || ms < 0 {
+		http.Error(w, "want ms=N", http.StatusBadRequest)
+		return
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "FAKE_ORPHAN="+strconv.Itoa(ms))
+	out, err := cmd.Output()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Write(bytes.TrimSpace(out))
+}
+
+// servePS lists the processes in /proc with their state.
+func servePS(w http.ResponseWriter, r *http.Request) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotImplemented)
+		return
+	}
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// "PID (NAME) STATE ...": NAME may hold spaces and parentheses.
+		open, closing := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+		if open < 0 || closing < open || closing+2 >= len(stat) {
+			continue
+		}
+		fmt.Fprintf(w, "%s %c %s\n", e.Name(), stat[closing+2], stat[open+1:closing])
 	}
 }
