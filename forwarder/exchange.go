@@ -102,11 +102,11 @@ func (ex *exchange) request() *http.Request {
 func (f *Forwarder) serveH1(cc *clientConn) bool {
 	ex := &cc.ex
 	ex.reset(f, cc)
+	if string(ex.head.Method) == http.MethodConnect {
+		return ex.answer(connectRefused, nil)
+	}
 	if !ex.originForm() {
 		return ex.answer(malformedRequest, http1.ErrTarget)
-	}
-	if equalFold(ex.head.Method, "connect") {
-		return ex.answer(connectRefused, nil)
 	}
 	if d := f.filtering.CheckTarget(string(ex.head.Method), ex.path, string(ex.host), ex); d != nil {
 		w := &answerWriter{}

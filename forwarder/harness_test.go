@@ -50,20 +50,21 @@ type fakeUpstream struct {
 	t     *testing.T
 	token string
 
-	mu       sync.Mutex
-	target   *url.URL
-	err      error         // Acquire fails with err when set
-	block    bool          // Acquire waits for its ctx to end
-	entered  chan struct{} // receives (without blocking) when Acquire is called
-	calls    int           // Acquire calls
-	acquired int           // successful Acquire calls
-	released int           // release calls
-	refused  int           // Unreachable calls
-	changed  chan struct{} // closed and replaced when a count changes
+	mu        sync.Mutex
+	target    *url.URL
+	err       error         // Acquire fails with err when set
+	block     bool          // Acquire waits for its ctx to end
+	entered   chan struct{} // receives (without blocking) when Acquire is called
+	unblocked chan struct{} // receives (without blocking) when a blocked Acquire ends
+	calls     int           // Acquire calls
+	acquired  int           // successful Acquire calls
+	released  int           // release calls
+	refused   int           // Unreachable calls
+	changed   chan struct{} // closed and replaced when a count changes
 }
 
 func newFakeUpstream(t *testing.T) *fakeUpstream {
-	return &fakeUpstream{t: t, token: "upstream-token", changed: make(chan struct{}), entered: make(chan struct{}, 1)}
+	return &fakeUpstream{t: t, token: "upstream-token", changed: make(chan struct{}), entered: make(chan struct{}, 1), unblocked: make(chan struct{}, 1)}
 }
 
 func (u *fakeUpstream) Acquire(ctx context.Context) (*url.URL, string, func(), error) {
@@ -78,6 +79,10 @@ func (u *fakeUpstream) Acquire(ctx context.Context) (*url.URL, string, func(), e
 	}
 	if block {
 		<-ctx.Done()
+		select {
+		case u.unblocked <- struct{}{}:
+		default:
+		}
 		return nil, "", nil, ctx.Err()
 	}
 	if err != nil {

@@ -1,0 +1,342 @@
+package forwarder
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// These tests hold roost's own HTTP/1.x path to what a client and a
+// backend see on the wire; the rest of the package's tests run on it too
+// (see frontServer).
+
+func needOwnEngine(t *testing.T) {
+	t.Helper()
+	if !ownEngine() {
+		t.Skip("roost's own HTTP/1.x server only: ROOST_TEST_HTTP1=net/http runs Go's")
+	}
+}
+
+// readAll reads responses from conn until it closes, and returns them.
+func readAll(t *testing.T, conn net.Conn, method string) []*http.Response {
+	t.Helper()
+	br := bufio.NewReader(conn)
+	var out []*http.Response
+	for {
+		res, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			return out
+		}
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatalf("response %d body: %v", len(out), err)
+		}
+		res.Body = io.NopCloser(strings.NewReader(string(body)))
+		out = append(out, res)
+	}
+}
+
+func bodyOf(res *http.Response) string {
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
+}
+
+func TestPipelinedRequestsAnsweredInOrder(t *testing.T) {
+	e := newEnv(t, baseConfig())
+	e.startBackend(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, r.URL.Path+":"+string(b))
+	})
+	e.startFront()
+	conn := e.dial()
+	io.WriteString(conn, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"+
+		"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"+
+		"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\n"+
+		"GET /d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	res := readAll(t, conn, "GET")
+	var got []string
+	for _, r := range res {
+		got = append(got, bodyOf(r))
+	}
+	if want := "/a: /b:abc /c:de /d:"; strings.Join(got, " ") != want {
+		t.Errorf("answers %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+func TestHTTP10KeepAlive(t *testing.T) {
+	e := newEnv(t, baseConfig())
+	e.startBackend(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.URL.Path) })
+	e.startFront()
+	conn := e.dial()
+	io.WriteString(conn, "GET /one HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /two HTTP/1.0\r\n\r\n")
+	res := readAll(t, conn, "GET")
+	if len(res) != 2 {
+		t.Fatalf("%d responses, want 2", len(res))
+	}
+	if ownEngine() && res[0].Header.Get("Connection") != "keep-alive" {
+		t.Errorf("first response's Connection %q, want keep-alive", res[0].Header.Get("Connection"))
+	}
+	if !res[1].Close {
+		t.Error("the second response, to an HTTP/1.0 request without keep-alive, does not close")
+	}
+	if bodyOf(res[0]) != "/one" || bodyOf(res[1]) != "/two" {
+		t.Error("wrong bodies")
+	}
+}
+
+func TestRefusedHeads(t *testing.T) {
+	needOwnEngine(t)
+	tests := []struct {
+		name, request string
+		status        int
+	}{
+		{"bare LF", "GET / HTTP/1.1\nHost: x\n\n", 400},
+		{"CL and TE", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+		{"HTTP/1.2", "GET / HTTP/1.2\r\nHost: x\r\n\r\n", 505},
+		{"head too large", "GET / HTTP/1.1\r\nHost: x\r\nX: " + strings.Repeat("a", 70<<10) + "\r\n\r\n", 431},
+		{"too many fields", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X: a\r\n", 101) + "\r\n", 431},
+		{"absolute form of another scheme", "GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+	}
+	e := newEnv(t, baseConfig())
+	var calls sync.Map
+	e.startBackend(func(w http.ResponseWriter, r *http.Request) { calls.Store(r.URL.Path, true) })
+	e.startFront()
+	for _, tt := range tests {
+		conn := e.dial()
+		io.WriteString(conn, tt.request+"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		res := readAll(t, conn, "GET")
+		switch {
+		case len(res) != 1:
+			t.Errorf("%s: %d responses, want 1 and the connection closed", tt.name, len(res))
+		case res[0].StatusCode != tt.status:
+			t.Errorf("%s: status %d, want %d", tt.name, res[0].StatusCode, tt.status)
+		}
+	}
+	if _, ok := calls.Load("/after"); ok {
+		t.Error("a request after a refused head reached the backend")
+	}
+	e.wantLog(zapcore.DebugLevel, "malformed request refused")
+
+	// CONNECT is refused, but its head is well-formed: the connection
+	// goes on.
+	conn := e.dial()
+	io.WriteString(conn, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	res := readAll(t, conn, "GET")
+	if len(res) != 2 || res[0].StatusCode != http.StatusMethodNotAllowed || res[1].StatusCode != http.StatusOK {
+		t.Errorf("CONNECT then GET: %d responses, want 405 then 200", len(res))
+	}
+}
+
+func TestAbsoluteFormTarget(t *testing.T) {
+	e := newEnv(t, baseConfig())
+	e.startBackend(echo)
+	e.startFront()
+	res, body := e.raw("GET http://app.example:8080/p/a%2Fth?q=1 HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n")
+	got := decodeSeen(t, res, body)
+	if got.RequestURI != "/p/a%2Fth?q=1" || got.Host != "app.example:8080" {
+		t.Errorf("backend got %s with Host %s; want /p/a%%2Fth?q=1 with Host app.example:8080", got.RequestURI, got.Host)
+	}
+}
+
+// scriptedBackend is a backend of raw bytes: serve gets each connection
+// and writes what a test wants, well-formed or not.
+func scriptedBackend(t *testing.T, serve func(c net.Conn, br *bufio.Reader)) *url.URL {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(waitLimit))
+				serve(c, bufio.NewReader(c))
+			})
+		}
+	})
+	return &url.URL{Scheme: "http", Host: ln.Addr().String()}
+}
+
+func TestMalformedResponseIs502(t *testing.T) {
+	needOwnEngine(t)
+	tests := []struct{ name, response string }{
+		{"CL and TE", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+		{"two lengths", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"},
+		{"obs-fold", "HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n"},
+		{"bad status", "HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n"},
+		{"head too large", "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", 70<<10) + "\r\nContent-Length: 0\r\n\r\n"},
+		{"unasked 101", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, baseConfig())
+			conns := make(chan struct{}, 10)
+			e.up.setTarget(scriptedBackend(t, func(c net.Conn, br *bufio.Reader) {
+				conns <- struct{}{}
+				for {
+					if _, err := http.ReadRequest(br); err != nil {
+						return
+					}
+					if strings.Contains(tt.name, "good") {
+						return
+					}
+					io.WriteString(c, tt.response)
+				}
+			}))
+			e.startFront()
+			res, _ := e.get("/")
+			if res.StatusCode != http.StatusBadGateway {
+				t.Fatalf("status %d, want 502", res.StatusCode)
+			}
+			e.wantLog(zapcore.ErrorLevel, map[bool]string{true: "backend unreachable", false: "malformed response from backend"}[tt.name == "unasked 101"])
+			e.get("/")
+			if n := len(conns); n != 2 {
+				t.Errorf("%d backend connections for two requests, want 2: a bad one is never reused", n)
+			}
+		})
+	}
+}
+
+// TestStaleKeepAliveConnection: a backend that closes an idle kept-alive
+// connection (Node does after 5 s) must not fail the next request, even
+// one that may not be sent twice.
+func TestStaleKeepAliveConnection(t *testing.T) {
+	needOwnEngine(t)
+	e := newEnv(t, baseConfig())
+	closed := make(chan struct{}, 10)
+	var conns sync.WaitGroup
+	e.up.setTarget(scriptedBackend(t, func(c net.Conn, br *bufio.Reader) {
+		conns.Add(1)
+		defer conns.Done()
+		r, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		c.Close()
+		closed <- struct{}{}
+	}))
+	e.startFront()
+	for i := range 3 {
+		req, _ := http.NewRequestWithContext(testCtx(t), http.MethodPost, e.front.URL+"/", strings.NewReader("body"))
+		res, body := e.do(req)
+		if res.StatusCode != http.StatusOK || string(body) != "ok" {
+			t.Fatalf("request %d: status %d %q, want 200 ok", i, res.StatusCode, body)
+		}
+		// On loopback the FIN is in roost's socket once close returns.
+		recv(t, closed, "the backend to close its connection")
+	}
+}
+
+func TestShutdownClosesIdleAndFinishesInFlight(t *testing.T) {
+	needOwnEngine(t)
+	e := newEnv(t, baseConfig())
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	e.startBackend(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			entered <- struct{}{}
+			<-release
+		}
+		io.WriteString(w, "done")
+	})
+	e.startFront()
+	idle := e.dial()
+	io.WriteString(idle, "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, err := http.ReadResponse(bufio.NewReader(idle), nil); err != nil {
+		t.Fatal(err)
+	}
+	busy := e.dial()
+	io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+	recv(t, entered, "the slow request")
+
+	shut := make(chan error, 1)
+	go func() { shut <- e.front.own.Shutdown(testCtx(t)) }()
+	if n, err := idle.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("idle connection: read %d, %v; want EOF", n, err)
+	}
+	close(release)
+	res := readAll(t, busy, "GET")
+	if len(res) != 1 || bodyOf(res[0]) != "done" || !res[0].Close {
+		t.Fatalf("in-flight request: %d responses, want one whole, with Connection: close", len(res))
+	}
+	if err := recv(t, shut, "Shutdown"); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+func TestResponseFramingToClient(t *testing.T) {
+	needOwnEngine(t)
+	tests := []struct {
+		name, request, response string
+		wantChunked, wantClose  bool
+		wantTrailer             string
+	}{
+		{"until close to HTTP/1.1: chunked", "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+			"HTTP/1.0 200 OK\r\n\r\nhello", true, false, ""},
+		{"chunked with trailer to HTTP/1.1", "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+			"HTTP/1.1 200 OK\r\nTrailer: X-Sum\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 42\r\nContent-Length: 9\r\n\r\n", true, false, "42"},
+		{"chunked to HTTP/1.0: raw, then close", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+			"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", false, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, baseConfig())
+			e.up.setTarget(scriptedBackend(t, func(c net.Conn, br *bufio.Reader) {
+				if _, err := http.ReadRequest(br); err == nil {
+					io.WriteString(c, tt.response)
+				}
+			}))
+			e.startFront()
+			conn := e.dial()
+			io.WriteString(conn, tt.request)
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(res.Body)
+			if err != nil || string(body) != "hello" {
+				t.Fatalf("body %q, %v; want hello", body, err)
+			}
+			chunked := len(res.TransferEncoding) > 0
+			if chunked != tt.wantChunked || res.Close != tt.wantClose {
+				t.Errorf("chunked %v, close %v; want %v, %v", chunked, res.Close, tt.wantChunked, tt.wantClose)
+			}
+			if got := res.Trailer.Get("X-Sum"); got != tt.wantTrailer || res.Trailer.Get("Content-Length") != "" {
+				t.Errorf("trailer %v, want X-Sum %q and no Content-Length", res.Trailer, tt.wantTrailer)
+			}
+		})
+	}
+}
+
+// TestClientLeavesWhileHeld: a request held while no backend is ready
+// ends when its client leaves.
+func TestClientLeavesWhileHeld(t *testing.T) {
+	needOwnEngine(t)
+	e := newEnv(t, baseConfig())
+	e.up.block = true
+	e.startFront()
+	conn := e.dial()
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	recv(t, e.up.entered, "Acquire")
+	conn.Close()
+	recv(t, e.up.unblocked, "Acquire to end")
+	e.front.Close() // waits for the connection to log
+	e.wantLog(zapcore.DebugLevel, "client went away")
+}
