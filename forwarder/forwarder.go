@@ -5,8 +5,18 @@
 // which) kept from the backend, and every failure turned into a status and
 // an error page in one place.
 //
+// Two front paths use it. Server is roost's own HTTP/1.x server: one
+// goroutine per connection reads requests with package http1's strict
+// parser and forwards each over a pooled, kept-alive backend connection
+// (pool.go), copying heads as bytes (wire.go, exchange.go, relay.go,
+// pump.go); its Dispatcher says which Forwarder serves each request.
+// ServeHTTP is the http.Handler of net/http's server, for HTTP/2 and for
+// --http1 net/http, built on httputil.ReverseProxy. Both apply the header
+// rules of headers.go and answer from the one problem table of errors.go.
+//
 // It never starts, stops or signals processes: it asks an Upstream where
-// to send each request.
+// to send each request. It parses no HTTP/1.x framing itself: package
+// http1 does.
 package forwarder
 
 import (

@@ -12,8 +12,7 @@
 // starts a goroutine. It decides no status, writes no page, and proxies
 // nothing: package forwarder maps its errors to responses (400 and closing
 // the connection for every Error, or 431 and 505 where it wants to be
-// precise). It is not wired into roost's request path yet: nothing but its
-// tests imports it.
+// precise).
 //
 // On the backend side, ParseResponseHead (or ResponseHead.Parse, or
 // ReadResponseHead over a bufio.Reader, both allocating nothing) splits a
