@@ -36,9 +36,11 @@ type clientConn struct {
 	ex      exchange            // the request being served
 	out     []byte              // bytes to send to the client, not yet written
 	flushFn func()              // flushOut, made once for the backend connection's hook
-	watch   *clientWatch        // made when first needed
+	watch   clientWatch
 
 	linger bool // a request's body is left unread: close gently (see closeGently)
+
+	rdl, wdl lazyDeadline // the read and write deadlines of nc
 
 	mu        sync.Mutex
 	idle      bool // waiting for the first byte of a request
@@ -57,15 +59,14 @@ func newClientConn(s *Server, nc net.Conn) *clientConn {
 	cc := &clientConn{srv: s, nc: nc, remote: nc.RemoteAddr().String(), local: nc.LocalAddr()}
 	cc.ctx, cc.cancel = context.WithCancel(context.Background())
 	cc.flushFn = cc.flushOut
+	cc.watch.cc = cc
 	return cc
 }
 
 // run serves the connection until it ends.
 func (cc *clientConn) run(tlsConfig *tls.Config) {
 	defer func() {
-		if cc.watch != nil {
-			cc.watch.disarm()
-		}
+		cc.watch.disarm()
 		cc.cancel()
 		switch {
 		case cc.handedOff:
@@ -114,7 +115,7 @@ func (cc *clientConn) awaitRequest() bool {
 	}
 	cc.idle = true
 	cc.mu.Unlock()
-	cc.nc.SetReadDeadline(time.Now().Add(cc.srv.opts.IdleTimeout))
+	cc.rdl.extend(cc.nc, true, cc.srv.opts.IdleTimeout)
 	_, err := cc.br.Peek(1)
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
@@ -144,28 +145,22 @@ func (cc *clientConn) closeGently() {
 	}
 }
 
-// watcher returns the connection's clientWatch.
-func (cc *clientConn) watcher() *clientWatch {
-	if cc.watch == nil {
-		cc.watch = newClientWatch(cc)
-	}
-	return cc.watch
-}
-
 // closeIfIdle wakes and closes the connection if it waits for a request.
 func (cc *clientConn) closeIfIdle() {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.idle && !cc.closing {
 		cc.closing = true
-		cc.nc.SetReadDeadline(time.Now())
+		cc.rdl.set(cc.nc, true, time.Now())
 	}
 }
 
 // readHead reads a request head within the read header timeout. A head
 // that is refused is answered (400, 431 or 505) and ends the connection.
 func (cc *clientConn) readHead() bool {
-	cc.nc.SetReadDeadline(time.Now().Add(cc.srv.opts.ReadHeaderTimeout))
+	if !cc.headBuffered() {
+		cc.rdl.set(cc.nc, true, time.Now().Add(cc.srv.opts.ReadHeaderTimeout))
+	}
 	lim := http1.Limits{MaxHeadBytes: cc.srv.opts.MaxHeaderBytes}
 	err := http1.ReadHead(cc.br, &cc.head, lim)
 	if err == http1.ErrHeadTooLarge && cc.br.Size() < lim.MaxHeadBytes {
@@ -177,6 +172,13 @@ func (cc *clientConn) readHead() bool {
 		return false
 	}
 	return true
+}
+
+// headBuffered reports whether a whole head is in the read buffer, so
+// that reading it waits for nothing and needs no deadline.
+func (cc *clientConn) headBuffered() bool {
+	b, _ := cc.br.Peek(cc.br.Buffered())
+	return bytes.Index(b, []byte("\r\n\r\n")) >= 0
 }
 
 // growReader replaces the read buffer with one of size bytes, keeping
@@ -265,7 +267,7 @@ func (cc *clientConn) sendAnswer(w *answerWriter, ex *exchange) bool {
 	cc.linger = cc.linger || !skipped
 	cc.out = cc.out[:0]
 	cc.out = appendAnswer(cc.out, w, keep, ex == nil || ex.head.Minor == 1)
-	cc.nc.SetWriteDeadline(time.Now().Add(clientIdleTimeout))
+	cc.wdl.extend(cc.nc, false, clientIdleTimeout)
 	_, err := cc.nc.Write(cc.out)
 	cc.out = cc.out[:0]
 	return keep && err == nil
@@ -286,7 +288,7 @@ func (cc *clientConn) flushOut() {
 // backend's requestTimeout clock after: a slow client is not a silent
 // backend.
 func (cc *clientConn) writeOut() error {
-	cc.nc.SetWriteDeadline(time.Now().Add(cc.ex.f.clientIdle))
+	cc.wdl.extend(cc.nc, false, cc.ex.f.clientIdle)
 	_, err := cc.nc.Write(cc.out)
 	cc.out = cc.out[:0]
 	cc.ex.clock.active()

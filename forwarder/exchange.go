@@ -118,7 +118,7 @@ func (f *Forwarder) serveH1(cc *clientConn) bool {
 	}
 	if ex.inline() {
 		ex.watching = true
-		cc.watcher().arm()
+		cc.watch.arm()
 	}
 	dest, token, release, err := f.up.Acquire(cc.ctx)
 	if err != nil {
@@ -261,7 +261,7 @@ func (ex *exchange) roundTrip() (*http1.ResponseHead, error) {
 		body, _ := ex.cc.br.Peek(n)
 		up.wbuf = append(up.wbuf, body...)
 	}
-	up.SetWriteDeadline(time.Now().Add(ex.sendTimeout()))
+	up.wdl.extend(up, false, ex.sendTimeout())
 	if _, err := up.Write(up.wbuf); err != nil {
 		return nil, &sendError{err}
 	}
@@ -446,12 +446,12 @@ func (ex *exchange) bodyFailed(err error) bool {
 // net/http's path).
 type backendClock struct {
 	mu      sync.Mutex
-	conn    net.Conn
+	conn    *upConn
 	period  time.Duration // 0: no limit
 	waiting int           // waits on the client in progress
 }
 
-func (c *backendClock) reset(conn net.Conn, period time.Duration) {
+func (c *backendClock) reset(conn *upConn, period time.Duration) {
 	c.conn, c.period, c.waiting = conn, period, 0
 }
 
@@ -463,7 +463,7 @@ func (c *backendClock) active() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.waiting == 0 {
-		c.conn.SetReadDeadline(time.Now().Add(c.period))
+		c.conn.rdl.extend(c.conn, true, c.period)
 	}
 }
 
@@ -477,11 +477,11 @@ func (c *backendClock) clientWait(begin bool) {
 	defer c.mu.Unlock()
 	if begin {
 		if c.waiting++; c.waiting == 1 {
-			c.conn.SetReadDeadline(time.Time{})
+			c.conn.rdl.set(c.conn, true, timeZero)
 		}
 		return
 	}
 	if c.waiting--; c.waiting == 0 {
-		c.conn.SetReadDeadline(time.Now().Add(c.period))
+		c.conn.rdl.extend(c.conn, true, c.period)
 	}
 }

@@ -37,6 +37,8 @@ type upConn struct {
 
 	// For peerClosed, on Linux: the raw connection, its peek func and
 	// what it found, made once per connection.
+	rdl, wdl lazyDeadline // the read and write deadlines
+
 	raw      syscall.RawConn
 	peekFn   func(fd uintptr) bool
 	peerGone bool
@@ -53,6 +55,12 @@ func (c *upConn) Read(p []byte) (int, error) {
 // larger than it is read again with a buffer of maxResponseHead.
 const upReadSize = 8 << 10
 
+// staleCheckAfter is how long a connection idles in the pool before it
+// is checked for having been closed by the backend (see peerClosed):
+// backends close idle connections after seconds (Node after 5, gunicorn
+// after 2), and one reused sooner spares the check's system call.
+const staleCheckAfter = 100 * time.Millisecond
+
 // maxResponseHead bounds a backend's response head, as ANCM does.
 const maxResponseHead = 64 << 10
 
@@ -60,7 +68,8 @@ const maxResponseHead = 64 << 10
 type pool struct {
 	dialer      net.Dialer
 	idleTimeout time.Duration
-	maxIdle     int // per address
+	maxIdle     int           // per address
+	staleAfter  time.Duration // staleCheckAfter; 0 in tests
 
 	mu     sync.Mutex
 	idle   map[string][]*upConn // by address, the most recently used last
@@ -73,6 +82,7 @@ func newPool(dialTimeout time.Duration) *pool {
 		dialer:      net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second},
 		idleTimeout: 90 * time.Second,
 		maxIdle:     1024,
+		staleAfter:  staleCheckAfter,
 		idle:        make(map[string][]*upConn),
 	}
 }
@@ -92,7 +102,7 @@ func (p *pool) get(ctx context.Context, addr string) (*upConn, error) {
 		if c == nil {
 			break
 		}
-		if !peerClosed(c) {
+		if time.Since(c.idleAt) < p.staleAfter || !peerClosed(c) {
 			c.reused = true
 			return c, nil
 		}
@@ -135,7 +145,6 @@ func (p *pool) dial(ctx context.Context, addr string) (*upConn, error) {
 // caller has read its last response to the end and written its last
 // request whole.
 func (p *pool) put(c *upConn) {
-	c.SetDeadline(time.Time{})
 	c.idleAt = time.Now()
 	c.reused = false
 	p.mu.Lock()

@@ -103,7 +103,7 @@ func (ex *exchange) copyRequestBody(buf []byte, p *pump) error {
 // for this read alone and the requestTimeout clock stopped.
 func (ex *exchange) readClient(src io.Reader, p []byte) (int, error) {
 	ex.clock.clientWait(true)
-	ex.cc.nc.SetReadDeadline(time.Now().Add(ex.f.clientIdle))
+	ex.cc.rdl.extend(ex.cc.nc, true, ex.f.clientIdle)
 	n, err := src.Read(p)
 	ex.clock.clientWait(false)
 	return n, err
@@ -121,7 +121,7 @@ func (ex *exchange) sendChunk(buf []byte, m int, chunked bool) error {
 		buf[chunkRoom+m], buf[chunkRoom+m+1] = '\r', '\n'
 		frame = buf[start : chunkRoom+m+2]
 	}
-	ex.up.SetWriteDeadline(time.Now().Add(ex.sendTimeout()))
+	ex.up.wdl.extend(ex.up, false, ex.sendTimeout())
 	_, err := ex.up.Write(frame)
 	ex.clock.active()
 	return err
@@ -147,7 +147,7 @@ func (ex *exchange) sendLastChunk(buf []byte) error {
 		}
 	}
 	b = append(b, "\r\n"...)
-	ex.up.SetWriteDeadline(time.Now().Add(ex.sendTimeout()))
+	ex.up.wdl.extend(ex.up, false, ex.sendTimeout())
 	_, err := ex.up.Write(b)
 	return err
 }
@@ -163,7 +163,7 @@ func (ex *exchange) finishPump(wait bool) error {
 		case <-p.done:
 		default:
 			p.stopped.Store(true)
-			ex.cc.nc.SetReadDeadline(time.Now())
+			ex.cc.rdl.set(ex.cc.nc, true, time.Now())
 			if ex.up != nil {
 				ex.up.Close()
 			}

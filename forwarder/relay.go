@@ -199,8 +199,10 @@ func (ex *exchange) tunnel(res *http1.ResponseHead) bool {
 		ex.f.clientGone(ex.request(), err)
 		return false
 	}
-	cc.nc.SetDeadline(timeZero)
-	up.SetDeadline(timeZero)
+	cc.rdl.set(cc.nc, true, timeZero)
+	cc.wdl.set(cc.nc, false, timeZero)
+	up.rdl.set(up, true, timeZero)
+	up.wdl.set(up, false, timeZero)
 	errc := make(chan error, 2)
 	go func() { errc <- copyThenCloseWrite(up.Conn, cc.br) }()
 	go func() { errc <- copyThenCloseWrite(cc.nc, up.br) }()

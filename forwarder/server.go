@@ -80,6 +80,7 @@ func NewServer(d Dispatcher, opts ServerOptions) *Server {
 	}
 	s.h2.Protocols.SetHTTP2(true)
 	s.h2Serving.Go(func() { s.h2.Serve(s.h2ln) })
+	s.h2Serving.Go(s.watchLoop)
 	return s
 }
 
@@ -169,6 +170,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.closeIdle()
 		select {
 		case <-done:
+			s.closeOnce.Do(func() { close(s.closed) })
 			return <-h2err
 		case <-ctx.Done():
 			s.Close()
@@ -187,6 +189,7 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	for cc := range s.conns {
 		cc.nc.Close()
+		cc.cancel() // a request held in Acquire ends too
 	}
 	s.mu.Unlock()
 	s.connWG.Wait()

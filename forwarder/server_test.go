@@ -218,6 +218,7 @@ func TestMalformedResponseIs502(t *testing.T) {
 func TestStaleKeepAliveConnection(t *testing.T) {
 	needOwnEngine(t)
 	e := newEnv(t, baseConfig())
+	e.fwd.pool.staleAfter = 0 // check every reuse, however soon
 	closed := make(chan struct{}, 10)
 	var conns sync.WaitGroup
 	e.up.setTarget(scriptedBackend(t, func(c net.Conn, br *bufio.Reader) {

@@ -2,68 +2,63 @@ package forwarder
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // watchAfter is how long a request on roost's own HTTP/1.x path waits
-// (for a backend, or for its response head) before roost starts watching
-// the client for leaving, as net/http's server watches every request: a
-// request answered sooner costs no goroutine.
+// (for a backend, or for its response head) before roost watches its
+// client for leaving, as net/http's server watches every request: a
+// request answered sooner costs no goroutine and no timer.
 const watchAfter = 100 * time.Millisecond
 
 // clientWatch notices a client that closes its connection while its
 // request waits: it ends the connection's context (Acquire returns) and
-// closes the backend connection (the backend sees its request end, as
-// with net/http's path). It reads the client's buffer, so it runs only
-// while nothing else does: between the request's head and its response
-// head, and not while a pump copies the body.
+// closes the backend connection (the backend sees its request end, as on
+// net/http's path). It reads the client's buffer, so it runs only while
+// nothing else does: between the request's head and its response head,
+// and not while a pump copies the body. The Server's watchLoop starts it
+// for requests that have waited watchAfter.
 type clientWatch struct {
 	cc    *clientConn
-	timer *time.Timer
+	since atomic.Int64           // when the wait began, in Unix nanoseconds; 0 when not waiting
+	up    atomic.Pointer[upConn] // the backend connection to close if the client leaves
+	left  atomic.Bool            // the client left
 
 	mu       sync.Mutex
-	armed    bool
 	running  bool
 	stopping bool
 	done     chan struct{}
-	up       *upConn // the backend connection to close if the client leaves
-	left     bool    // the client left
 }
 
-func newClientWatch(cc *clientConn) *clientWatch {
-	w := &clientWatch{cc: cc}
-	w.timer = time.AfterFunc(time.Hour, w.fire)
-	w.timer.Stop()
-	return w
-}
-
-// arm starts the wait after which the client is watched.
+// arm begins a wait.
 func (w *clientWatch) arm() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.armed, w.left, w.up = true, false, nil
-	w.timer.Reset(watchAfter)
+	w.left.Store(false)
+	w.up.Store(nil)
+	w.since.Store(time.Now().UnixNano())
 }
 
 // backend names the backend connection to close if the client leaves.
 func (w *clientWatch) backend(up *upConn) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.up = up
-	if w.left && up != nil {
+	w.up.Store(up)
+	if w.left.Load() {
 		up.Close()
 	}
 }
 
-func (w *clientWatch) fire() {
+// fire starts watching if the wait has lasted watchAfter by now.
+func (w *clientWatch) fire(now int64) {
+	if s := w.since.Load(); s == 0 || now-s < int64(watchAfter) {
+		return
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.armed || w.running {
+	if w.running || w.since.Load() == 0 {
 		return
 	}
 	w.running, w.stopping = true, false
 	w.done = make(chan struct{})
-	w.cc.nc.SetReadDeadline(timeZero)
+	w.cc.rdl.set(w.cc.nc, true, timeZero)
 	go w.run()
 }
 
@@ -75,32 +70,50 @@ func (w *clientWatch) run() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err != nil && !w.stopping {
-		w.left = true
+		w.left.Store(true)
 		w.cc.cancel()
-		if w.up != nil {
-			w.up.Close()
+		if up := w.up.Load(); up != nil {
+			up.Close()
 		}
 	}
 }
 
-// disarm stops watching, waiting for the watcher to end; it reports
-// whether the client left.
+// disarm ends the wait, waiting for a watcher to end; it reports whether
+// the client left.
 func (w *clientWatch) disarm() bool {
+	w.since.Store(0)
 	w.mu.Lock()
-	w.armed = false
-	w.timer.Stop()
 	if !w.running {
-		left := w.left
 		w.mu.Unlock()
-		return left
+		return w.left.Load()
 	}
 	w.stopping = true
-	w.cc.nc.SetReadDeadline(time.Now())
+	w.cc.rdl.set(w.cc.nc, true, time.Now())
 	done := w.done
 	w.mu.Unlock()
 	<-done
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.running = false
-	return w.left
+	w.mu.Unlock()
+	return w.left.Load()
+}
+
+// watchLoop starts the watches of requests that have waited watchAfter,
+// checking every connection twice per watchAfter, until the Server is
+// closed.
+func (s *Server) watchLoop() {
+	t := time.NewTicker(watchAfter / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closed:
+			return
+		case now := <-t.C:
+			s.mu.Lock()
+			for cc := range s.conns {
+				cc.watch.fire(now.UnixNano())
+			}
+			s.mu.Unlock()
+		}
+	}
 }
