@@ -39,11 +39,14 @@ var layers = map[string]struct {
 	// roost's HTTP/1.x framing: bytes in, a head and a body framing out.
 	"forwarder/http1": {[]string{"config"}, []string{kardianos, fsnotify}},
 	// The runtime of roost run knows no service manager.
-	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter"}, []string{kardianos}},
+	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter", "service/host/metrics"}, []string{kardianos}},
+	// roost's Prometheus series: told what happened, by host and (per
+	// request) the forwarder's path; it knows no other roost package.
+	"service/host/metrics": {nil, []string{kardianos, fsnotify}},
 	// The package that imports kardianos reaches neither the supervisor,
 	// the forwarder nor fsnotify: it runs the runtime through a func.
 	"service":   {[]string{"config"}, []string{fsnotify}},
-	"cmd/roost": {[]string{"config", "logs", "supervisor", "forwarder", "forwarder/filter", "service", "service/host"}, nil},
+	"cmd/roost": {[]string{"config", "logs", "supervisor", "forwarder", "forwarder/filter", "service", "service/host", "service/host/metrics"}, nil},
 	// Tests and the programs they run depend on no roost package; the
 	// supervisor's and the end-to-end tests share the fake backend.
 	"test":               {nil, nil},
@@ -95,6 +98,15 @@ func TestDependencies(t *testing.T) {
 		"go.uber.org/zap",
 		"go.uber.org/multierr", // zap's own dependency
 		"golang.org/x/sys",
+		"github.com/prometheus/client_golang",
+		// client_golang's own dependencies.
+		"github.com/prometheus/client_model",
+		"github.com/prometheus/common",
+		"github.com/prometheus/procfs",
+		"github.com/beorn7/perks",
+		"github.com/cespare/xxhash/v2",
+		"github.com/munnerz/goautoneg",
+		"google.golang.org/protobuf",
 	}
 	deps := goList(t, "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./cmd/roost")
 	for _, dep := range deps {
