@@ -15,6 +15,7 @@ import (
 
 	"github.com/roosthq/roost/config"
 	"github.com/roosthq/roost/forwarder"
+	"github.com/roosthq/roost/service/host/metrics"
 	"github.com/roosthq/roost/supervisor"
 )
 
@@ -27,8 +28,12 @@ type controller struct {
 	log       *zap.Logger
 	httpsPort int
 	watchdog  *supervisor.Watchdog
-	output    func(cfg *config.Config) func(pid int, started time.Time) io.WriteCloser
+	output    func(cfg *config.Config, dropped func(n int64)) func(pid int, started time.Time) io.WriteCloser
 	trusted   []netip.Prefix // --trusted-proxies, for every generation's forwarder
+	metrics   *metrics.Metrics
+	record    record       // the backends' past, for /status
+	info      runInfo      // set before the admin listener serves; never changed after
+	gens      atomic.Int32 // generations made so far
 
 	// cfg is the configuration in force: the last valid one. Only the
 	// controller's goroutine stores it; stop reads it.
@@ -43,6 +48,14 @@ type controller struct {
 	drainBy, stopBy time.Time
 }
 
+// runInfo is what /status says of the run itself.
+type runInfo struct {
+	version   string
+	started   time.Time
+	listeners []string // the app's listeners, as URLs
+	admin     string   // the admin listener's URL
+}
+
 func newController(cfg *config.Config, opts Options, httpsPort int) *controller {
 	c := &controller{
 		handler:   &handler{},
@@ -52,7 +65,9 @@ func newController(cfg *config.Config, opts Options, httpsPort int) *controller 
 		output:    opts.Output,
 		trusted:   opts.TrustedProxies,
 		stopping:  make(chan struct{}),
+		info:      runInfo{version: opts.Version, started: time.Now()},
 	}
+	c.metrics = metrics.New(c.metricsState)
 	c.cfg.Store(cfg)
 	return c
 }
@@ -144,6 +159,7 @@ func (c *controller) reload(ctx context.Context) {
 	old := c.handler.current.Load()
 	if old == nil {
 		c.log.Info("web.config changed while offline; the new settings apply when the app comes back")
+		c.metrics.Recycle(metrics.RecycleDeferred)
 		return
 	}
 	c.log.Info("web.config changed; recycling the app")
@@ -152,8 +168,11 @@ func (c *controller) reload(ctx context.Context) {
 		// A fixed port cannot be held by two backends: stop the old one
 		// first. Requests wait for the new one meanwhile.
 		if c.publish(next) {
+			c.metrics.Recycle(metrics.Recycled)
 			c.retire(old, "web.config changed (fixed port: stop, then start)")
 			go next.run() // if roost began to stop meanwhile, it stops at once
+		} else {
+			c.metrics.Recycle(metrics.RecycleAbandoned)
 		}
 		return
 	}
@@ -164,6 +183,7 @@ func (c *controller) reload(ctx context.Context) {
 	if err == nil {
 		release()
 		if c.publish(next) {
+			c.metrics.Recycle(metrics.Recycled)
 			c.retire(old, "web.config changed")
 			c.log.Info("app recycled")
 			return
@@ -172,9 +192,11 @@ func (c *controller) reload(ctx context.Context) {
 	select {
 	case <-c.stopping:
 		c.log.Info("recycle abandoned: roost is stopping")
+		c.metrics.Recycle(metrics.RecycleAbandoned)
 		next.stop(c.stopBy)
 	default:
 		c.log.Error("the recycled app did not start; the old one keeps serving", zap.Error(err))
+		c.metrics.Recycle(metrics.RecycleFailed)
 		next.stop(time.Now().Add(cfg.Process.ShutdownTimeLimit))
 	}
 }
@@ -186,10 +208,14 @@ func (c *controller) readConfig() (*config.Config, bool) {
 	cur := c.cfg.Load()
 	if cur.DisallowRotationOnConfigChange {
 		c.log.Info("web.config changed; ignored (disallowRotationOnConfigChange)")
+		c.metrics.Recycle(metrics.RecycleIgnored)
 		return nil, false
 	}
 	cfg, err := config.Load(cur.File)
 	var invalid *config.Error
+	if err != nil {
+		c.metrics.Recycle(metrics.RecycleInvalid)
+	}
 	switch {
 	case errors.As(err, &invalid):
 		for _, d := range invalid.Errors {
@@ -224,12 +250,14 @@ func (c *controller) startCurrent() {
 func (c *controller) newGeneration(cfg *config.Config) *generation {
 	var output func(pid int, started time.Time) io.WriteCloser
 	if c.output != nil {
-		output = c.output(cfg)
+		output = c.output(cfg, c.metrics.StdoutLinesDropped)
 	}
 	sup := supervisor.New(cfg.Process, supervisor.Options{
 		Logger: c.log, HTTPSPort: c.httpsPort, Output: output, Watchdog: c.watchdog,
+		Observe: c.observe, Held: c.metrics.Held,
 	})
 	return &generation{
+		n:    int(c.gens.Add(1)),
 		cfg:  cfg,
 		sup:  sup,
 		fwd:  forwarder.New(sup, cfg.Proxy, c.log, forwarder.TrustedProxies(c.trusted)),

@@ -16,6 +16,7 @@ import (
 // generation beside the old one and retires the old one once the new one
 // is ready.
 type generation struct {
+	n    int // 1 for the first, one more for each after it
 	cfg  *config.Config
 	sup  *supervisor.Supervisor
 	fwd  *forwarder.Forwarder
@@ -80,11 +81,14 @@ func (g *generation) drain(deadline time.Time, stopping <-chan struct{}, stopDea
 // current generation, counting it there so that a generation being retired
 // is stopped only once its last request has finished.
 type handler struct {
-	current atomic.Pointer[generation]
-	offline atomic.Pointer[[]byte] // the page while offline, else nil
+	current  atomic.Pointer[generation]
+	offline  atomic.Pointer[[]byte] // the page while offline, else nil
+	inflight atomic.Int64           // requests being served, for /status and the metrics
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.inflight.Add(1)
+	defer h.inflight.Add(-1)
 	for {
 		if page := h.offline.Load(); page != nil {
 			forwarder.ServeOffline(w, r, *page)
