@@ -30,14 +30,17 @@ var layers = map[string]struct {
 	may    []string // roost packages, relative to the module
 	mayNot []string // third-party module paths
 }{
-	"config":     {nil, []string{kardianos, fsnotify}},
-	"logs":       {[]string{"config"}, []string{kardianos}},
-	"supervisor": {[]string{"config"}, []string{kardianos, fsnotify}},
-	"forwarder":  {[]string{"config", "forwarder/filter"}, []string{kardianos, fsnotify}},
+	// Only service/host/metrics (and what imports it) reaches the
+	// Prometheus library: the supervisor and the forwarder are told of
+	// metrics through hooks and interfaces of their own.
+	"config":     {nil, []string{kardianos, fsnotify, prometheus}},
+	"logs":       {[]string{"config"}, []string{kardianos, prometheus}},
+	"supervisor": {[]string{"config"}, []string{kardianos, fsnotify, prometheus}},
+	"forwarder":  {[]string{"config", "forwarder/filter"}, []string{kardianos, fsnotify, prometheus}},
 	// Request filtering's matcher: rules in, a verdict out.
-	"forwarder/filter": {[]string{"config"}, []string{kardianos, fsnotify}},
+	"forwarder/filter": {[]string{"config"}, []string{kardianos, fsnotify, prometheus}},
 	// roost's HTTP/1.x framing: bytes in, a head and a body framing out.
-	"forwarder/http1": {[]string{"config"}, []string{kardianos, fsnotify}},
+	"forwarder/http1": {[]string{"config"}, []string{kardianos, fsnotify, prometheus}},
 	// The runtime of roost run knows no service manager.
 	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter", "service/host/metrics"}, []string{kardianos}},
 	// roost's Prometheus series: told what happened, by host and (per
@@ -45,7 +48,7 @@ var layers = map[string]struct {
 	"service/host/metrics": {nil, []string{kardianos, fsnotify}},
 	// The package that imports kardianos reaches neither the supervisor,
 	// the forwarder nor fsnotify: it runs the runtime through a func.
-	"service":   {[]string{"config"}, []string{fsnotify}},
+	"service":   {[]string{"config"}, []string{fsnotify, prometheus}},
 	"cmd/roost": {[]string{"config", "logs", "supervisor", "forwarder", "forwarder/filter", "service", "service/host", "service/host/metrics"}, nil},
 	// Tests and the programs they run depend on no roost package; the
 	// supervisor's and the end-to-end tests share the fake backend.
@@ -57,8 +60,9 @@ var layers = map[string]struct {
 }
 
 const (
-	kardianos = "github.com/kardianos/service"
-	fsnotify  = "github.com/fsnotify/fsnotify"
+	kardianos  = "github.com/kardianos/service"
+	fsnotify   = "github.com/fsnotify/fsnotify"
+	prometheus = "github.com/prometheus"
 )
 
 // TestImportBoundaries enforces layers with go list -deps.
