@@ -355,3 +355,31 @@ func TestAdminAddressInUse(t *testing.T) {
 		}
 	}
 }
+
+// While shutdownDelay keeps serving requests, /readyz already says that
+// roost is leaving, and /healthz that it runs.
+func TestReadyzDuringShutdownDelay(t *testing.T) {
+	app := fakeApp(t, "")
+	rewriteConfig(t, app, "<environmentVariables>",
+		`<handlerSettings><handlerSetting name="shutdownDelay" value="3000" /></handlerSettings><environmentVariables>`)
+	r := startRoost(t, app)
+	admin := r.adminURL()
+	r.get("/pid")
+	waitAdmin(t, admin, "/readyz", http.StatusOK)
+	if err := stop(r.cmd.Process); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLog("still serving for shutdownDelay", 10*time.Second)
+	if body := waitAdmin(t, admin, "/readyz", http.StatusServiceUnavailable); body != "roost is stopping\n" {
+		t.Errorf("/readyz while stopping: %q", body)
+	}
+	if status, _ := adminGet(t, admin, "/healthz"); status != http.StatusOK {
+		t.Errorf("/healthz while stopping: %d, want 200", status)
+	}
+	if resp, _ := r.get("/pid"); resp.StatusCode != http.StatusOK {
+		t.Errorf("a request during shutdownDelay: status %d, want 200", resp.StatusCode)
+	}
+	if code := r.stop(); code != 0 {
+		t.Errorf("exit code %d\n%s", code, r.stderr())
+	}
+}
