@@ -218,7 +218,7 @@ type statusJSON struct {
 	Roost                 struct{ PID int }
 	Ready                 bool
 	Reason, State         string
-	Offline               bool
+	Offline, Stopping     bool
 	Generation, Starts    int
 	LastExit              *struct {
 		PID      int
@@ -375,6 +375,9 @@ func TestReadyzDuringShutdownDelay(t *testing.T) {
 	}
 	if status, _ := adminGet(t, admin, "/healthz"); status != http.StatusOK {
 		t.Errorf("/healthz while stopping: %d, want 200", status)
+	}
+	if st := waitStatusCmd(t, app, 1); !st.Stopping || st.Ready || st.Reason != "roost is stopping" {
+		t.Errorf("roost status while stopping: %+v", st)
 	}
 	if resp, _ := r.get("/pid"); resp.StatusCode != http.StatusOK {
 		t.Errorf("a request during shutdownDelay: status %d, want 200", resp.StatusCode)

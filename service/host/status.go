@@ -202,7 +202,11 @@ func (c *controller) status() *Status {
 		State:     "stopped",
 	}
 	st.Ready, st.Reason = c.readiness()
-	st.Stopping = st.Reason == "roost is stopping"
+	select {
+	case <-c.stopping:
+		st.Stopping = true
+	default:
+	}
 	c.record.mu.Lock()
 	st.Starts, st.LastExit = c.record.starts, c.record.lastExit
 	c.record.mu.Unlock()
