@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,7 +141,8 @@ func TestFullDiskCountsDrops(t *testing.T) {
 		t.Fatal(err)
 	}
 	log, logs := observed()
-	w := StdoutSink(stdoutConfig(base, 1<<20, 10), log)(13, started)
+	var counted atomic.Int64
+	w := StdoutSink(stdoutConfig(base, 1<<20, 10), log, OnDropped(func(n int64) { counted.Add(n) }))(13, started)
 	data, lines := flood(100 << 10)
 	writeChunks(t, w, data)
 	w.Close()
@@ -154,6 +156,9 @@ func TestFullDiskCountsDrops(t *testing.T) {
 	}
 	if got := logs.FilterMessage(want[1]).All()[0].ContextMap()["dropped"]; got != int64(lines) {
 		t.Errorf("dropped %v, want %d", got, lines)
+	}
+	if got := counted.Load(); got != int64(lines) {
+		t.Errorf("OnDropped was told of %d lines, want %d", got, lines)
 	}
 }
 

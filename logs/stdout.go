@@ -60,7 +60,7 @@ var (
 //
 // A file that cannot be created is logged as a warning, and the process
 // runs without a stdout log: the hook returns a nil writer.
-func StdoutSink(cfg config.StdoutLog, log *zap.Logger) func(pid int, started time.Time) io.WriteCloser {
+func StdoutSink(cfg config.StdoutLog, log *zap.Logger, opts ...SinkOption) func(pid int, started time.Time) io.WriteCloser {
 	if !cfg.Enabled {
 		return nil
 	}
@@ -68,8 +68,12 @@ func StdoutSink(cfg config.StdoutLog, log *zap.Logger) func(pid int, started tim
 		log = zap.NewNop()
 	}
 	log = log.Named("stdout")
+	var o sinkOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	return func(pid int, started time.Time) io.WriteCloser {
-		s, err := openSink(cfg, log, pid, started)
+		s, err := openSink(cfg, log, pid, started, o)
 		if err != nil {
 			log.Warn("cannot write the stdout log; the app runs without it", zap.Int("pid", pid), zap.Error(err))
 			return nil // an untyped nil: the supervisor tests for it
@@ -78,13 +82,28 @@ func StdoutSink(cfg config.StdoutLog, log *zap.Logger) func(pid int, started tim
 	}
 }
 
+// SinkOption changes what StdoutSink's writers do.
+type SinkOption func(*sinkOptions)
+
+type sinkOptions struct {
+	onDropped func(n int64)
+}
+
+// OnDropped has dropped called with n each time n lines of a process's
+// output are lost (see StdoutSink), for a metric. It is called with the
+// writer's lock held, so it must be quick and must not block.
+func OnDropped(dropped func(n int64)) SinkOption {
+	return func(o *sinkOptions) { o.onDropped = dropped }
+}
+
 // sink writes one process's output to its stdout log files.
 type sink struct {
-	cfg     config.StdoutLog
-	log     *zap.Logger
-	path    string // the file being written
-	started time.Time
-	pid     int
+	cfg       config.StdoutLog
+	log       *zap.Logger
+	onDropped func(n int64) // OnDropped's, or nil
+	path      string        // the file being written
+	started   time.Time
+	pid       int
 
 	wake chan struct{} // buffered (1): output was queued, or Close was called
 	done chan struct{} // closed when the writer goroutine has ended
@@ -117,10 +136,10 @@ type sink struct {
 	retWarned bool
 }
 
-func openSink(cfg config.StdoutLog, log *zap.Logger, pid int, started time.Time) (*sink, error) {
+func openSink(cfg config.StdoutLog, log *zap.Logger, pid int, started time.Time, o sinkOptions) (*sink, error) {
 	path := stdoutName(cfg.Path, started, pid, 0)
 	s := &sink{
-		cfg: cfg, path: path, started: started, pid: pid,
+		cfg: cfg, path: path, started: started, pid: pid, onDropped: o.onDropped,
 		log:       log.With(zap.Int("pid", pid), zap.String("file", path)),
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
@@ -274,6 +293,9 @@ func (s *sink) dropInput(p []byte) {
 // held.
 func (s *sink) countDropped(n int64, err error) {
 	s.dropped += n
+	if s.onDropped != nil && n > 0 {
+		s.onDropped(n)
+	}
 	s.failing = true
 	if !s.dropWarned && n > 0 {
 		s.dropWarned = true

@@ -81,18 +81,25 @@ func (s *Supervisor) toStarting(sl *slot, b *backend, attempt int) {
 	s.mu.Lock()
 	s.moveLocked(sl, Starting)
 	sl.current = nil
+	sl.proc = &procInfo{pid: b.pid, port: b.port, started: b.started}
 	s.mu.Unlock()
 	b.log.Info("backend started", zap.Int("attempt", attempt))
 	s.reportChange(StateChange{Slot: sl.index, State: Starting, PID: b.pid, Port: b.port})
+	s.observe(Event{Kind: BackendStarted, PID: b.pid, Port: b.port})
 }
 
 // toRunning puts b, ready, in rotation, and forgets the last failure.
 func (s *Supervisor) toRunning(sl *slot, b *backend) {
+	took := b.readyAt.Sub(b.started)
+	b.log.Info("backend ready", zap.Duration("time_to_ready", took), zap.String("url", b.url.String()))
+	// Observed before it is published, so that whoever sees the backend
+	// in rotation (a request, a metrics scrape) sees its event counted.
+	s.observe(Event{Kind: BackendReady, PID: b.pid, Port: b.port, TimeToReady: took})
 	s.mu.Lock()
 	s.moveLocked(sl, Running)
 	sl.current, sl.reason = b, ""
+	sl.proc = &procInfo{pid: b.pid, port: b.port, started: b.started, readyAt: b.readyAt}
 	s.mu.Unlock()
-	b.log.Info("backend ready", zap.Duration("time_to_ready", b.readyAt.Sub(b.started)), zap.String("url", b.url.String()))
 	s.reportChange(StateChange{Slot: sl.index, State: Running, PID: b.pid, Port: b.port})
 }
 
@@ -100,7 +107,7 @@ func (s *Supervisor) toRunning(sl *slot, b *backend) {
 func (s *Supervisor) toBackoff(sl *slot, d decision, next time.Time) {
 	s.mu.Lock()
 	s.moveLocked(sl, Backoff)
-	sl.current, sl.nextStart = nil, next
+	sl.current, sl.proc, sl.nextStart = nil, nil, next
 	s.mu.Unlock()
 	sl.log.Info("restart scheduled", zap.Duration("delay", d.delay), zap.String("reason", d.cause))
 	s.reportChange(StateChange{Slot: sl.index, State: Backoff, Reason: d.cause, Next: next})
@@ -111,7 +118,7 @@ func (s *Supervisor) toBackoff(sl *slot, d decision, next time.Time) {
 func (s *Supervisor) toPaused(sl *slot, d decision, next time.Time) {
 	s.mu.Lock()
 	s.moveLocked(sl, Paused)
-	sl.current, sl.nextStart = nil, next
+	sl.current, sl.proc, sl.nextStart = nil, nil, next
 	reason := fmt.Sprintf("restarts paused by %s until %s after: %s", d.reason, next.Format(time.TimeOnly), d.cause)
 	sl.reason = reason
 	s.mu.Unlock()
@@ -136,7 +143,7 @@ func (s *Supervisor) toStopping(sl *slot, b *backend, deadline time.Time) {
 func (s *Supervisor) toStopped(sl *slot, b *backend, how stopHow) {
 	s.mu.Lock()
 	s.moveLocked(sl, Stopped)
-	sl.current = nil
+	sl.current, sl.proc = nil, nil
 	s.mu.Unlock()
 	if b == nil {
 		sl.log.Debug("restart cancelled: stopping")
@@ -149,6 +156,7 @@ func (s *Supervisor) toStopped(sl *slot, b *backend, how stopHow) {
 		fields = append(fields, zap.Duration("uptime", time.Since(b.readyAt)))
 	}
 	b.log.Info("backend stopped", fields...)
+	s.observe(exitEvent(BackendStopped, b))
 	s.reportChange(StateChange{Slot: sl.index, State: Stopped, PID: b.pid, Port: b.port})
 }
 

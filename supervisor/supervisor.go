@@ -62,6 +62,16 @@ type Options struct {
 	// slot, which waits for it: it must not block. Calls for one slot come
 	// in order.
 	StateChanged func(StateChange)
+	// Observe, when set, is told of every backend's lifecycle events (see
+	// Event), on the goroutine that runs the backend's slot, after the
+	// event's log line. It must not block: it delays the slot's next step.
+	Observe func(Event)
+
+	// Held, when set, is called with +1 when a request begins to wait in
+	// Acquire for a backend to become ready, and with -1 when it stops
+	// waiting, whatever the outcome. Requests that find a ready backend
+	// at once are not counted. It must not block.
+	Held func(delta int)
 }
 
 // Supervisor keeps the backend processes of one app running. Create it
@@ -77,6 +87,8 @@ type Supervisor struct {
 	pickPort  func() (int, error) // chooses a port for each start; replaced in tests
 	output    func(pid int, started time.Time) io.WriteCloser
 	onChange  func(StateChange) // Options.StateChanged
+	onEvent   func(Event)     // Options.Observe
+	held      func(delta int) // Options.Held
 
 	stopped chan struct{} // closed by the first Stop
 
@@ -97,7 +109,8 @@ type slot struct {
 	log       *zap.Logger // the Supervisor's, naming the slot when there are several
 	index     int         // its place among the slots, from 0
 	state     State
-	current   *backend // the ready backend taking requests, or nil
+	current   *backend  // the ready backend taking requests, or nil
+	proc      *procInfo // the slot's process while it has one, for Status
 	nextStart time.Time
 	reason    string   // why the last start failed or restarts pause
 	output    []string // the last lines of the last failed process
@@ -123,6 +136,8 @@ func New(p config.Process, opts Options) *Supervisor {
 		pickPort:  pickPort,
 		output:    opts.Output,
 		onChange:  opts.StateChanged,
+		onEvent:   opts.Observe,
+		held:      opts.Held,
 		watchdog:  opts.Watchdog,
 		changed:   make(chan struct{}),
 		stopped:   make(chan struct{}),
@@ -228,6 +243,7 @@ func (s *Supervisor) attempt(ctx context.Context, sl *slot, n int) (d decision, 
 	b, err := s.startBackend(sl.log)
 	if err != nil {
 		sl.log.Error("backend did not start", zap.Int("attempt", n), zap.Error(err))
+		s.observe(Event{Kind: BackendNotStarted})
 		return s.failed(sl, err.Error(), nil, false, 0), false
 	}
 	s.toStarting(sl, b, n)
@@ -250,6 +266,7 @@ func (s *Supervisor) startFailed(ctx context.Context, sl *slot, b *backend, err 
 	_, code, signal := b.exitDescription()
 	b.log.Error("backend failed to start", zap.Error(err), zap.Duration("after", time.Since(b.started)),
 		exitFields(code, signal), zap.Strings("output", b.out.lines(20)))
+	s.observe(exitEvent(BackendFailed, b))
 	return s.failed(sl, err.Error(), b.out.lines(0), false, 0)
 }
 
@@ -284,6 +301,7 @@ func (s *Supervisor) exited(ctx context.Context, sl *slot, b *backend) decision 
 	desc, code, signal := b.exitDescription()
 	b.log.Error("backend exited", exitFields(code, signal), zap.Duration("uptime", uptime),
 		zap.Strings("output", b.out.lines(20)))
+	s.observe(exitEvent(BackendExited, b))
 	return s.failed(sl, "process exited ("+desc+")", b.out.lines(0), true, uptime)
 }
 
@@ -488,6 +506,10 @@ func (s *Supervisor) Acquire(ctx context.Context) (target *url.URL, token string
 		if limit == nil {
 			limit = time.NewTimer(s.cfg.StartupTimeLimit)
 			defer limit.Stop()
+			if s.held != nil {
+				s.held(1)
+				defer s.held(-1)
+			}
 		}
 		select {
 		case <-changed:

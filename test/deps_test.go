@@ -30,22 +30,28 @@ var layers = map[string]struct {
 	may    []string // roost packages, relative to the module
 	mayNot []string // third-party module paths
 }{
-	"config":     {nil, []string{kardianos, fsnotify}},
-	"logs":       {[]string{"config"}, []string{kardianos}},
-	"supervisor": {[]string{"config"}, []string{kardianos, fsnotify}},
-	"forwarder":  {[]string{"config", "forwarder/filter", "forwarder/http1"}, []string{kardianos, fsnotify}},
+	// Only service/host/metrics (and what imports it) reaches the
+	// Prometheus library: the supervisor and the forwarder are told of
+	// metrics through hooks and interfaces of their own.
+	"config":     {nil, []string{kardianos, fsnotify, prometheus}},
+	"logs":       {[]string{"config"}, []string{kardianos, prometheus}},
+	"supervisor": {[]string{"config"}, []string{kardianos, fsnotify, prometheus}},
+	"forwarder":  {[]string{"config", "forwarder/filter", "forwarder/http1"}, []string{kardianos, fsnotify, prometheus}},
 	// Request filtering's matcher: rules in, a verdict out.
-	"forwarder/filter": {[]string{"config"}, []string{kardianos, fsnotify}},
+	"forwarder/filter": {[]string{"config"}, []string{kardianos, fsnotify, prometheus}},
 	// roost's HTTP/1.x framing: bytes in, a head and a body framing out.
-	"forwarder/http1": {[]string{"config"}, []string{kardianos, fsnotify}},
+	"forwarder/http1": {[]string{"config"}, []string{kardianos, fsnotify, prometheus}},
 	// roost's binary as a container's init: reaps orphans, runs roost.
-	"supervisor/pid1": {nil, []string{kardianos, fsnotify}},
+	"supervisor/pid1": {nil, []string{kardianos, fsnotify, prometheus}},
 	// The runtime of roost run knows no service manager.
-	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter", "forwarder/http1"}, []string{kardianos}},
+	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter", "forwarder/http1", "service/host/metrics"}, []string{kardianos}},
+	// roost's Prometheus series: told what happened, by host and (per
+	// request) the forwarder's path; it knows no other roost package.
+	"service/host/metrics": {nil, []string{kardianos, fsnotify}},
 	// The package that imports kardianos reaches neither the supervisor,
 	// the forwarder nor fsnotify: it runs the runtime through a func.
-	"service":   {[]string{"config"}, []string{fsnotify}},
-	"cmd/roost": {[]string{"config", "logs", "supervisor", "supervisor/pid1", "forwarder", "forwarder/filter", "forwarder/http1", "service", "service/host"}, nil},
+	"service":   {[]string{"config"}, []string{fsnotify, prometheus}},
+	"cmd/roost": {[]string{"config", "logs", "supervisor", "supervisor/pid1", "forwarder", "forwarder/filter", "forwarder/http1", "service", "service/host", "service/host/metrics"}, nil},
 	// Tests and the programs they run depend on no roost package; the
 	// supervisor's and the end-to-end tests share the fake backend.
 	"test":               {nil, nil},
@@ -56,8 +62,9 @@ var layers = map[string]struct {
 }
 
 const (
-	kardianos = "github.com/kardianos/service"
-	fsnotify  = "github.com/fsnotify/fsnotify"
+	kardianos  = "github.com/kardianos/service"
+	fsnotify   = "github.com/fsnotify/fsnotify"
+	prometheus = "github.com/prometheus"
 )
 
 // TestImportBoundaries enforces layers with go list -deps.
@@ -97,6 +104,15 @@ func TestDependencies(t *testing.T) {
 		"go.uber.org/zap",
 		"go.uber.org/multierr", // zap's own dependency
 		"golang.org/x/sys",
+		"github.com/prometheus/client_golang",
+		// client_golang's own dependencies.
+		"github.com/prometheus/client_model",
+		"github.com/prometheus/common",
+		"github.com/prometheus/procfs",
+		"github.com/beorn7/perks",
+		"github.com/cespare/xxhash/v2",
+		"github.com/munnerz/goautoneg",
+		"google.golang.org/protobuf",
 	}
 	deps := goList(t, "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./cmd/roost")
 	for _, dep := range deps {

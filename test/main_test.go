@@ -39,6 +39,16 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// roost run writes a state file for roost status (see the README's
+	// roost status): into a folder of this run, never the user's.
+	state, err := os.MkdirTemp("", "roost-test-state-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(state)
+	os.Setenv("XDG_RUNTIME_DIR", state)
+	os.Setenv("LOCALAPPDATA", state) // Windows
 	if roostBin = os.Getenv("ROOST_TEST_BIN"); roostBin != "" {
 		return m.Run()
 	}

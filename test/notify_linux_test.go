@@ -108,7 +108,9 @@ func (s *fakeSystemd) expect(r *roostRun, state string) (msg string, before []st
 // STOPPING=1 when stopped, and WATCHDOG=1 at half of WATCHDOG_USEC.
 func TestSystemdNotify(t *testing.T) {
 	sd := newFakeSystemd(t)
-	app := fakeApp(t, "", "FAKE_LISTEN_DELAY", "300")
+	// FAKE_BIND=retry: the port roost picked may be taken meanwhile by some
+	// connection's ephemeral port; a restart would add a STATUS= line.
+	app := fakeApp(t, "", "FAKE_LISTEN_DELAY", "300", "FAKE_BIND", "retry")
 	cmd := exec.Command(roostBin, append(runArgs(), app)...)
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sd.path, "WATCHDOG_USEC=200000")
 	r := startRoostCmd(t, cmd)

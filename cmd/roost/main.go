@@ -7,12 +7,14 @@
 //	roost run [flags] [APP]        run the app in the foreground
 //	roost check [--json] [APP]     validate web.config and print the effective settings
 //	roost logs [-f] [-n N] [APP]   print (and follow) the app's stdout log
+//	roost status [--json] [APP]    ask the roost that runs APP how it is
 //	roost service ACTION [APP]     install, uninstall, start, stop, restart, status
 //	roost version                  print the version
 //
 // APP is the app folder or the path of its web.config (default: the current
 // folder). Exit codes: 0 success, 1 runtime failure, 2 usage or
-// configuration error.
+// configuration error; roost status also exits 1 when the backend is not
+// ready and 3 when no roost runs for APP.
 package main
 
 import (
@@ -59,6 +61,7 @@ Commands:
   run [flags] [APP]        run the app in the foreground (roost run -h for flags)
   check [--json] [APP]     validate APP's web.config and print the effective settings
   logs [-f] [-n N] [APP]   print the app's newest stdout log lines; -f follows them
+  status [--json] [APP]    print how the roost that runs APP is (exit 0 ready, 1 not ready, 3 not running)
   service ACTION [APP]     install|uninstall|start|stop|restart|status roost as a service
                            (roost service install -h for flags)
   version                  print roost's version
@@ -81,6 +84,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runService(rest, stdin, stdout, stderr)
 	case "logs":
 		return runLogs(rest, stdout, stderr)
+	case "status":
+		return runStatus(rest, stdout, stderr)
 	case "version":
 		if len(rest) > 0 {
 			fmt.Fprintf(stderr, "roost version: unexpected argument %q\n", rest[0])

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,6 +42,7 @@ type runFlagValues struct {
 	service        bool
 	trustedProxies []string // --trusted-proxies values, each a comma-separated list
 	http1          string
+	admin          string
 }
 
 // newRunFlagSet returns roost run's flag set, which reports flag errors
@@ -55,6 +58,7 @@ func newRunFlagSet(out io.Writer) (*flag.FlagSet, *runFlagValues) {
 	fs.StringVar(&v.logFormat, "log-format", "console", "roost's log format: "+strings.Join(logs.Formats, ", "))
 	fs.StringVar(&v.logFile, "log-file", "", "also append roost's log to this file (for services, which have no console)")
 	fs.BoolVar(&v.service, "service", false, "run under the service manager, which roost service install says; on Windows, talk to the Service Control Manager")
+	fs.StringVar(&v.admin, "admin", defaultAdmin, "address of the admin listener (/metrics, /healthz, /readyz, /status; roost status finds it): host:port, or off")
 	fs.Func("trusted-proxies", "proxies in front of roost whose X-Forwarded-For and X-Forwarded-Proto are kept and appended to: IP addresses and CIDR prefixes, comma-separated; repeatable (default none: every client's are replaced)", func(s string) error {
 		v.trustedProxies = append(v.trustedProxies, s)
 		return nil
@@ -88,6 +92,11 @@ func (v *runFlagValues) check() (runFlags, error) {
 		return runFlags{}, err
 	}
 	f.opts.HTTP1 = engine
+	admin, err := parseAdmin(v.admin)
+	if err != nil {
+		return runFlags{}, err
+	}
+	f.opts.Admin = admin
 	for _, s := range v.trustedProxies {
 		p, err := host.ParseTrustedProxies(s)
 		if err != nil {
@@ -109,6 +118,26 @@ func (v *runFlagValues) check() (runFlags, error) {
 		return runFlags{}, err
 	}
 	return f, nil
+}
+
+// defaultAdmin is --admin's default: loopback only, on a port the system
+// chooses, so that it is on but never public, and two roosts never clash.
+const defaultAdmin = "127.0.0.1:0"
+
+// parseAdmin checks an --admin value and returns the address to listen
+// on, "" for off.
+func parseAdmin(s string) (string, error) {
+	if s == "off" {
+		return "", nil
+	}
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", fmt.Errorf("--admin %q: want host:port (such as 127.0.0.1:9100), or off", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("--admin %q: port %q is not 0-65535", s, port)
+	}
+	return s, nil
 }
 
 // checkRunArgs checks the flags `roost service install` passes to roost
@@ -171,7 +200,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if notifier != nil {
 		opts.Notifier = notifier
 	}
-	opts.Output = func(cfg *config.Config) func(int, time.Time) io.WriteCloser { return logs.StdoutSink(cfg.Stdout, log) }
+	opts.Version = buildVersion()
+	opts.Output = func(cfg *config.Config, dropped func(int64)) func(int, time.Time) io.WriteCloser {
+		return logs.StdoutSink(cfg.Stdout, log, logs.OnDropped(dropped))
+	}
 	return runExit(serve(cfg, opts, f.service), log, stderr)
 }
 
@@ -249,7 +281,11 @@ func runExit(err error, log *zap.Logger, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "roost run: %v\n", optionErr)
 		return exitUsage
 	case errors.As(err, &listenErr):
-		log.Error("cannot listen", zap.String("address", listenErr.Listen.String()), zap.Error(listenErr.Err))
+		fields := []zap.Field{zap.String("flag", listenErr.Flag), zap.String("address", listenErr.Listen.String()), zap.Error(listenErr.Err)}
+		if listenErr.Flag == "--admin" {
+			fields = append(fields, zap.String("hint", "give --admin another address (host:port; port 0 lets the system choose), or --admin off"))
+		}
+		log.Error("cannot listen", fields...)
 		return exitFailure
 	default:
 		log.Error("roost stopped with an error", zap.Error(err))

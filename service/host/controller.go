@@ -15,6 +15,7 @@ import (
 
 	"github.com/roosthq/roost/config"
 	"github.com/roosthq/roost/forwarder"
+	"github.com/roosthq/roost/service/host/metrics"
 	"github.com/roosthq/roost/supervisor"
 )
 
@@ -27,9 +28,13 @@ type controller struct {
 	log       *zap.Logger
 	httpsPort int
 	watchdog  *supervisor.Watchdog
-	output    func(cfg *config.Config) func(pid int, started time.Time) io.WriteCloser
+	output    func(cfg *config.Config, dropped func(n int64)) func(pid int, started time.Time) io.WriteCloser
 	trusted   []netip.Prefix // --trusted-proxies, for every generation's forwarder
 	notify    *announcer     // tells the service manager, if any
+	metrics   *metrics.Metrics
+	record    record       // the backends' past, for /status
+	info      runInfo      // set before the admin listener serves; never changed after
+	gens      atomic.Int32 // generations made so far
 
 	// cfg is the configuration in force: the last valid one. Only the
 	// controller's goroutine stores it; stop reads it.
@@ -44,6 +49,14 @@ type controller struct {
 	drainBy, stopBy time.Time
 }
 
+// runInfo is what /status says of the run itself.
+type runInfo struct {
+	version   string
+	started   time.Time
+	listeners []string // the app's listeners, as URLs
+	admin     string   // the admin listener's URL
+}
+
 func newController(cfg *config.Config, opts Options, httpsPort int) *controller {
 	c := &controller{
 		handler:   &handler{},
@@ -54,7 +67,9 @@ func newController(cfg *config.Config, opts Options, httpsPort int) *controller 
 		trusted:   opts.TrustedProxies,
 		notify:    &announcer{n: opts.Notifier},
 		stopping:  make(chan struct{}),
+		info:      runInfo{version: opts.Version, started: time.Now()},
 	}
+	c.metrics = metrics.New(c.metricsState)
 	c.cfg.Store(cfg)
 	return c
 }
@@ -149,6 +164,7 @@ func (c *controller) reload(ctx context.Context) {
 	old := c.handler.current.Load()
 	if old == nil {
 		c.log.Info("web.config changed while offline; the new settings apply when the app comes back")
+		c.metrics.Recycle(metrics.RecycleDeferred)
 		return
 	}
 	c.log.Info("web.config changed; recycling the app")
@@ -160,8 +176,11 @@ func (c *controller) reload(ctx context.Context) {
 		c.notify.reload("recycling: web.config changed (fixed port: stop, then start)",
 			2*old.cfg.Process.ShutdownTimeLimit+cfg.Process.StartupTimeLimit)
 		if c.publish(next) {
+			c.metrics.Recycle(metrics.Recycled)
 			c.retire(old, "web.config changed (fixed port: stop, then start)")
 			go next.run() // if roost began to stop meanwhile, it stops at once
+		} else {
+			c.metrics.Recycle(metrics.RecycleAbandoned)
 		}
 		return
 	}
@@ -174,6 +193,7 @@ func (c *controller) reload(ctx context.Context) {
 		release()
 		if c.publish(next) {
 			c.notify.settled("serving the recycled app")
+			c.metrics.Recycle(metrics.Recycled)
 			c.retire(old, "web.config changed")
 			c.log.Info("app recycled")
 			return
@@ -182,10 +202,12 @@ func (c *controller) reload(ctx context.Context) {
 	select {
 	case <-c.stopping:
 		c.log.Info("recycle abandoned: roost is stopping")
+		c.metrics.Recycle(metrics.RecycleAbandoned)
 		next.stop(c.stopBy)
 	default:
 		c.log.Error("the recycled app did not start; the old one keeps serving", zap.Error(err))
 		c.notify.reloadFailed("the recycled app did not start; the old one keeps serving: " + err.Error())
+		c.metrics.Recycle(metrics.RecycleFailed)
 		next.stop(time.Now().Add(cfg.Process.ShutdownTimeLimit))
 	}
 }
@@ -197,10 +219,14 @@ func (c *controller) readConfig() (*config.Config, bool) {
 	cur := c.cfg.Load()
 	if cur.DisallowRotationOnConfigChange {
 		c.log.Info("web.config changed; ignored (disallowRotationOnConfigChange)")
+		c.metrics.Recycle(metrics.RecycleIgnored)
 		return nil, false
 	}
 	cfg, err := config.Load(cur.File)
 	var invalid *config.Error
+	if err != nil {
+		c.metrics.Recycle(metrics.RecycleInvalid)
+	}
 	switch {
 	case errors.As(err, &invalid):
 		for _, d := range invalid.Errors {
@@ -235,12 +261,13 @@ func (c *controller) startCurrent() {
 func (c *controller) newGeneration(cfg *config.Config) *generation {
 	var output func(pid int, started time.Time) io.WriteCloser
 	if c.output != nil {
-		output = c.output(cfg)
+		output = c.output(cfg, c.metrics.StdoutLinesDropped)
 	}
-	g := &generation{cfg: cfg, done: make(chan struct{}), idle: make(chan struct{}, 1)}
+	g := &generation{n: int(c.gens.Add(1)), cfg: cfg, done: make(chan struct{}), idle: make(chan struct{}, 1), inflight: &c.handler.inflight}
 	g.sup = supervisor.New(cfg.Process, supervisor.Options{
 		Logger: c.log, HTTPSPort: c.httpsPort, Output: output, Watchdog: c.watchdog,
 		StateChanged: func(e supervisor.StateChange) { c.backendChanged(g, e) },
+		Observe:      c.observe, Held: c.metrics.Held,
 	})
 	g.fwd = forwarder.New(g.sup, cfg.Proxy, c.log, forwarder.TrustedProxies(c.trusted))
 	return g

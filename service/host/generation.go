@@ -16,12 +16,14 @@ import (
 // generation beside the old one and retires the old one once the new one
 // is ready.
 type generation struct {
+	n    int // 1 for the first, one more for each after it
 	cfg  *config.Config
 	sup  *supervisor.Supervisor
 	fwd  *forwarder.Forwarder
 	done chan struct{} // closed when the supervisor's Run has returned
 
 	active   atomic.Int64  // requests being served
+	inflight *atomic.Int64 // the handler's count of them across generations
 	draining atomic.Bool   // retire is waiting for active to reach zero
 	idle     chan struct{} // size 1: active reached zero while draining
 }
@@ -40,13 +42,18 @@ func (g *generation) stop(deadline time.Time) {
 	g.fwd.Close()
 }
 
-// enter counts a request; leave uncounts it.
-func (g *generation) enter() { g.active.Add(1) }
+// enter counts a request, in the generation and in all (inflight);
+// leave uncounts it.
+func (g *generation) enter() {
+	g.active.Add(1)
+	g.inflight.Add(1)
+}
 
 // Leave ends a request's Lease: it is leave.
 func (g *generation) Leave() { g.leave() }
 
 func (g *generation) leave() {
+	g.inflight.Add(-1)
 	if g.active.Add(-1) == 0 && g.draining.Load() {
 		select {
 		case g.idle <- struct{}{}:
@@ -85,8 +92,9 @@ func (g *generation) drain(deadline time.Time, stopping <-chan struct{}, stopDea
 // HTTP/1.x server asks it through Dispatch; net/http's server calls
 // ServeHTTP.
 type handler struct {
-	current atomic.Pointer[generation]
-	offline atomic.Pointer[[]byte] // the page while offline, else nil
+	current  atomic.Pointer[generation]
+	offline  atomic.Pointer[[]byte] // the page while offline, else nil
+	inflight atomic.Int64           // requests forwarded and not yet done, in every generation: for /status and the metrics
 }
 
 // Dispatch picks the Forwarder of one request and counts the request in

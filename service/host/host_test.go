@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,11 +183,11 @@ func TestWatcherPolls(t *testing.T) {
 func TestGenerationDrain(t *testing.T) {
 	in := func(d time.Duration) time.Time { return time.Now().Add(d) }
 	never := func() time.Time { t.Error("stopDeadline called without a stop"); return time.Time{} }
-	g := &generation{idle: make(chan struct{}, 1)}
+	g := &generation{idle: make(chan struct{}, 1), inflight: new(atomic.Int64)}
 	if !g.drain(in(time.Second), nil, never) {
 		t.Error("an idle generation did not drain")
 	}
-	g = &generation{idle: make(chan struct{}, 1)}
+	g = &generation{idle: make(chan struct{}, 1), inflight: new(atomic.Int64)}
 	g.enter()
 	go func() {
 		g.leave()
@@ -194,7 +195,7 @@ func TestGenerationDrain(t *testing.T) {
 	if !g.drain(in(10*time.Second), nil, never) {
 		t.Error("drain did not see the last request leave")
 	}
-	g = &generation{idle: make(chan struct{}, 1)}
+	g = &generation{idle: make(chan struct{}, 1), inflight: new(atomic.Int64)}
 	g.enter()
 	if g.drain(in(50*time.Millisecond), nil, never) {
 		t.Error("drain reported success with a request still in flight")
@@ -204,7 +205,7 @@ func TestGenerationDrain(t *testing.T) {
 // A stop that begins while a generation drains brings its deadline
 // forward, never back.
 func TestGenerationDrainStopping(t *testing.T) {
-	g := &generation{idle: make(chan struct{}, 1)}
+	g := &generation{idle: make(chan struct{}, 1), inflight: new(atomic.Int64)}
 	g.enter()
 	stopping := make(chan struct{})
 	close(stopping)

@@ -57,12 +57,13 @@ func DefaultListen(getenv func(string) string) Listen {
 
 // ListenError is a listener that could not be bound.
 type ListenError struct {
+	Flag   string // the flag that gave the address: --listen or --admin
 	Listen Listen
 	Err    error
 }
 
 func (e *ListenError) Error() string {
-	return fmt.Sprintf("listen on %s: %v", e.Listen, e.Err)
+	return fmt.Sprintf("%s %s: %v", e.Flag, e.Listen, e.Err)
 }
 
 func (e *ListenError) Unwrap() error { return e.Err }
@@ -122,14 +123,27 @@ func bind(specs []Listen) ([]net.Listener, error) {
 	for _, l := range specs {
 		ln, err := net.Listen("tcp", l.Addr)
 		if err != nil {
-			for _, open := range lns {
-				open.Close()
-			}
-			return nil, &ListenError{Listen: l, Err: err}
+			closeAll(lns)
+			return nil, &ListenError{Flag: "--listen", Listen: l, Err: err}
 		}
 		lns = append(lns, ln)
 	}
 	return lns, nil
+}
+
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		ln.Close()
+	}
+}
+
+// listenURLs are the bound listeners, as URLs.
+func listenURLs(specs []Listen, lns []net.Listener) []string {
+	urls := make([]string, len(lns))
+	for i, ln := range lns {
+		urls[i] = Listen{Addr: ln.Addr().String(), TLS: specs[i].TLS}.String()
+	}
+	return urls
 }
 
 // httpsPort is the port to announce in ASPNETCORE_ANCM_HTTPS_PORT: that of

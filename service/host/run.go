@@ -72,8 +72,19 @@ type Options struct {
 	Notifier Notifier
 
 	// Output, when set, gives for a configuration the supervisor's Output
-	// hook (see supervisor.Options), such as the stdout log files.
-	Output func(cfg *config.Config) func(pid int, started time.Time) io.WriteCloser
+	// hook (see supervisor.Options), such as the stdout log files; it is
+	// to tell dropped of every n lines of output it loses, for the
+	// metrics.
+	Output func(cfg *config.Config, dropped func(n int64)) func(pid int, started time.Time) io.WriteCloser
+
+	// Admin is the admin listener's address (host:port), which serves
+	// /metrics, /healthz, /readyz and /status (see admin.go) and is
+	// written in a state file for `roost status` (see QueryStatus).
+	// Empty: no admin listener, and no state file.
+	Admin string
+
+	// Version is roost's version, for /status.
+	Version string
 }
 
 // Server timeouts and limits of the front listeners.
@@ -86,8 +97,9 @@ const (
 // Run serves the app of cfg until ctx ends: it binds the listeners, starts
 // the backend at once and forwards every request to it. When ctx ends it
 // stops within cfg.Process.StopTimeLimit (see stop) and returns nil. A
-// listener that cannot be bound is a *ListenError, unusable options an
-// *OptionError, and then nothing is started.
+// listener (the admin listener too) that cannot be bound is a
+// *ListenError, unusable options an *OptionError, and then nothing is
+// started.
 func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
@@ -101,8 +113,17 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	adminLn, err := bindAdmin(opts.Admin)
+	if err != nil {
+		closeAll(listeners)
+		return err
+	}
 
 	ctl := newController(cfg, opts, httpsPort(opts.Listen, listeners))
+	ctl.info.listeners = listenURLs(opts.Listen, listeners)
+	if adminLn != nil {
+		ctl.info.admin = "http://" + adminLn.Addr().String()
+	}
 	ctl.start()
 	w := newWatcher(cfg.Dir, configName(cfg), log)
 	// The folder is watched until roost begins to stop.
@@ -113,6 +134,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	background.Go(func() { ctl.run(watchCtx, w) })
 
 	front := serve(listeners, opts, tlsConfig, ctl.handler)
+	admin := serveAdmin(adminLn, ctl)
 	if opts.Ready != nil {
 		opts.Ready(front.addrs)
 	}
@@ -126,6 +148,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	stop(ctl, front, stopWatching, reason)
 	background.Wait()
+	admin.close() // /healthz answers until the end
 	log.Info("stopped")
 	return err
 }
