@@ -87,8 +87,8 @@ type Supervisor struct {
 	pickPort  func() (int, error) // chooses a port for each start; replaced in tests
 	output    func(pid int, started time.Time) io.WriteCloser
 	onChange  func(StateChange) // Options.StateChanged
-	onEvent   func(Event)     // Options.Observe
-	held      func(delta int) // Options.Held
+	onEvent   func(Event)       // Options.Observe
+	held      func(delta int)   // Options.Held
 
 	stopped chan struct{} // closed by the first Stop
 
