@@ -31,7 +31,8 @@ type clientConn struct {
 	cancel context.CancelFunc
 
 	br      *bufio.Reader
-	head    http1.Head
+	head    http1.Head          // the request's head, its bytes in hb
+	hb      []byte              // a copy of the head, which outlives the read buffer's contents
 	chunked http1.ChunkedReader // the request body, when chunked
 	ex      exchange            // the request being served
 	out     []byte              // bytes to send to the client, not yet written
@@ -162,10 +163,11 @@ func (cc *clientConn) readHead() bool {
 		cc.rdl.set(cc.nc, true, time.Now().Add(cc.srv.opts.ReadHeaderTimeout))
 	}
 	lim := http1.Limits{MaxHeadBytes: cc.srv.opts.MaxHeaderBytes}
-	err := http1.ReadHead(cc.br, &cc.head, lim)
+	var err error
+	cc.hb, err = http1.ReadHeadCopy(cc.br, &cc.head, lim, cc.hb)
 	if err == http1.ErrHeadTooLarge && cc.br.Size() < lim.MaxHeadBytes {
 		cc.growReader(lim.MaxHeadBytes)
-		err = http1.ReadHead(cc.br, &cc.head, lim)
+		cc.hb, err = http1.ReadHeadCopy(cc.br, &cc.head, lim, cc.hb)
 	}
 	if err != nil {
 		cc.refuseHead(err)

@@ -40,11 +40,14 @@ func (ex *exchange) relay(res *http1.ResponseHead) bool {
 	closing := !ex.keepAlive || ex.cc.srv.draining.Load() || h.Minor == 0 && unframed ||
 		ex.pump != nil && !ex.pump.bodyRead.Load() ||
 		ex.f.cfg.ForwardResponseConnectionHeader && hasToken(res.Fields, "connection", "close")
+	// What the head says is read before the body: the body's reads
+	// overwrite the buffer the head's fields point into.
+	kept := res.Framing != http1.UntilClose &&
+		(res.Minor == 1 && !hasToken(res.Fields, "connection", "close") || res.Minor == 0 && hasToken(res.Fields, "connection", "keep-alive"))
 	cc := ex.cc
 	cc.out = ex.appendResponseHead(cc.out[:0], res, chunked, closing)
 	err := ex.copyBody(res, chunked)
-	reusable := err == nil && res.Framing != http1.UntilClose &&
-		(res.Minor == 1 && !hasToken(res.Fields, "connection", "close") || res.Minor == 0 && hasToken(res.Fields, "connection", "keep-alive"))
+	reusable := err == nil && kept
 	if ex.pump != nil {
 		if ex.finishPump(reusable) != nil {
 			reusable = false

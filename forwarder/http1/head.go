@@ -368,6 +368,38 @@ func ReadHead(r *bufio.Reader, h *Head, lim Limits) error {
 	return readHead(r, lim, h.Parse)
 }
 
+// ReadHeadCopy is ReadHead, but h's slices point into a copy of the head
+// made in dst (reused when large enough, and returned), so that they stay
+// valid while more is read from r: a request's body, the next request.
+func ReadHeadCopy(r *bufio.Reader, h *Head, lim Limits, dst []byte) ([]byte, error) {
+	err := readHead(r, lim, func(b []byte, lim Limits) (int, error) {
+		n, err := h.Parse(b, lim)
+		if err == nil {
+			dst = append(dst[:0], b[:n]...)
+			h.rebase(b, dst)
+		}
+		return n, err
+	})
+	return dst, err
+}
+
+// rebase makes h's slices, which point into src, point at the same bytes
+// of dst, a copy of src's start: a subslice's offset in src is what its
+// capacity lacks of src's.
+func (h *Head) rebase(src, dst []byte) {
+	at := func(s []byte) []byte {
+		if s == nil {
+			return nil
+		}
+		i := cap(src) - cap(s)
+		return dst[i : i+len(s)]
+	}
+	h.Method, h.Target, h.Host = at(h.Method), at(h.Target), at(h.Host)
+	for i := range h.Fields {
+		h.Fields[i] = Field{Name: at(h.Fields[i].Name), Value: at(h.Fields[i].Value)}
+	}
+}
+
 // readHead reads a head from r with parse, which returns how many bytes
 // the head took or ErrIncomplete, and consumes it.
 func readHead(r *bufio.Reader, lim Limits, parse func([]byte, Limits) (int, error)) error {

@@ -214,3 +214,31 @@ func (r *oneByteReader) Read(p []byte) (int, error) {
 	r.s = r.s[1:]
 	return 1, nil
 }
+
+// TestReadHeadCopy: the head read with ReadHeadCopy stays whole while the
+// reader's buffer is overwritten by what follows it.
+func TestReadHeadCopy(t *testing.T) {
+	in := "POST /a?b HTTP/1.1\r\nHost: example.com\r\nX-Empty:\r\nContent-Length: 3\r\n\r\nabc" + strings.Repeat("z", 100)
+	r := bufio.NewReaderSize(strings.NewReader(in), 128)
+	var h Head
+	dst, err := ReadHeadCopy(r, &h, Limits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for { // byte by byte, so that the reader refills its buffer
+		if _, err := r.ReadByte(); err != nil {
+			break
+		}
+	}
+	var got []string
+	for _, f := range h.Fields {
+		got = append(got, string(f.Name)+"="+string(f.Value))
+	}
+	if string(h.Method) != "POST" || string(h.Target) != "/a?b" || string(h.Host) != "example.com" ||
+		strings.Join(got, ",") != "Host=example.com,X-Empty=,Content-Length=3" || h.ContentLength != 3 {
+		t.Errorf("head after the buffer moved on: %s %s host %s fields %v", h.Method, h.Target, h.Host, got)
+	}
+	if len(dst) != strings.Index(in, "abc") {
+		t.Errorf("copy of %d bytes, want the head's %d", len(dst), strings.Index(in, "abc"))
+	}
+}
