@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"go.uber.org/zap"
 
@@ -39,7 +40,8 @@ type clientConn struct {
 	flushFn func()              // flushOut, made once for the backend connection's hook
 	watch   clientWatch
 
-	linger bool // a request's body is left unread: close gently (see closeGently)
+	linger bool  // a request's body is left unread: close gently (see closeGently)
+	tally  tally // what the Observer is told of the request being served
 
 	rdl, wdl lazyDeadline // the read and write deadlines of nc
 
@@ -217,12 +219,20 @@ func (cc *clientConn) refuseHead(err error) {
 	w := &answerWriter{}
 	// The head is not known: the answer is for a request of no method.
 	writeProblem(w, &http.Request{}, p, err, func() []byte { return renderPage(p, nil, false) })
+	if cc.srv.opts.Observer != nil {
+		cc.tally = tally{start: time.Now()}
+		defer cc.report(false)
+	}
 	cc.sendAnswer(w, nil)
 }
 
 // handle serves the request whose head was read, and reports whether the
 // connection may carry another.
 func (cc *clientConn) handle() bool {
+	if cc.srv.opts.Observer != nil {
+		cc.tally = tally{start: time.Now()}
+		defer cc.report(true)
+	}
 	fwd, lease, page := cc.srv.d.Dispatch()
 	if fwd == nil {
 		w := &answerWriter{}
@@ -267,6 +277,8 @@ func (cc *clientConn) sendAnswer(w *answerWriter, ex *exchange) bool {
 	skipped := ex == nil || ex.skipBody()
 	keep := ex != nil && ex.keepAlive && !w.closes() && skipped
 	cc.linger = cc.linger || !skipped
+	cc.tally.responded(w.status, int64(len(w.body)))
+	cc.tally.substatus = w.substatus
 	cc.out = cc.out[:0]
 	cc.out = appendAnswer(cc.out, w, keep, ex == nil || ex.head.Minor == 1)
 	cc.wdl.extend(cc.nc, false, clientIdleTimeout)
@@ -301,10 +313,13 @@ func (cc *clientConn) writeOut() error {
 // written to on this path, by the functions that write them on every
 // path; appendAnswer turns it into bytes.
 type answerWriter struct {
-	header http.Header
-	status int
-	body   []byte
+	header    http.Header
+	status    int
+	substatus int // IIS's, of the problem answered
+	body      []byte
 }
+
+func (w *answerWriter) noteProblem(p problem) { w.substatus = substatusOf(p) }
 
 func (w *answerWriter) Header() http.Header {
 	if w.header == nil {
@@ -349,3 +364,53 @@ func appendAnswer(b []byte, w *answerWriter, keep, http11 bool) []byte {
 	b = append(b, "\r\n"...)
 	return append(b, w.body...)
 }
+
+// tally is what a client connection learns of the request it serves, for
+// its Observer.
+type tally struct {
+	start     time.Time
+	status    int
+	substatus int
+	headers   time.Duration // after start, when the response head went out
+	bytes     int64
+}
+
+// responded notes the response's status, and body bytes sent so far.
+func (s *tally) responded(status int, bytes int64) {
+	if s.status == 0 {
+		s.status, s.headers = status, time.Since(s.start)
+	}
+	s.bytes += bytes
+}
+
+// report tells the Observer of the request just served; parsed says
+// whether its head was read (else only its answer is known). The strings
+// point into the head's copy, which the next request reuses.
+func (cc *clientConn) report(parsed bool) {
+	r := &cc.ex.rec
+	*r = Record{
+		Start: cc.tally.start, RemoteAddr: cc.remote, LocalAddr: cc.local,
+		Status: cc.tally.status, Substatus: cc.tally.substatus, HeadersAfter: cc.tally.headers,
+		Duration: time.Since(cc.tally.start), BodyBytes: cc.tally.bytes,
+	}
+	if parsed {
+		h := &cc.head
+		r.Method, r.Target, r.Host = view(h.Method), view(h.Target), view(h.Host)
+		r.Proto = "HTTP/1.0"
+		if h.Minor == 1 {
+			r.Proto = "HTTP/1.1"
+		}
+		for _, fl := range h.Fields {
+			switch {
+			case equalFold(fl.Name, "user-agent"):
+				r.UserAgent = view(fl.Value)
+			case equalFold(fl.Name, "referer"):
+				r.Referer = view(fl.Value)
+			}
+		}
+	}
+	cc.srv.opts.Observer.Request(r)
+}
+
+// view is b as a string without a copy: valid while b's bytes are.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -169,6 +169,9 @@ var filterProblems = map[filter.Reason]problem{
 // the page is not made. cause, when it is an Unavailable, may set
 // Retry-After.
 func writeProblem(w http.ResponseWriter, r *http.Request, p problem, cause error, page func() []byte) {
+	if n := findNoter(w); n != nil {
+		n.noteProblem(p)
+	}
 	a := answers[p]
 	h := w.Header()
 	head := r.Method == http.MethodHead
@@ -193,6 +196,20 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p problem, cause error
 	w.WriteHeader(a.status)
 	if !head {
 		w.Write(body)
+	}
+}
+
+// findNoter finds the problemNoter that is w or that w wraps, if any.
+func findNoter(w http.ResponseWriter) problemNoter {
+	for {
+		if n, ok := w.(problemNoter); ok {
+			return n
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
 	}
 }
 

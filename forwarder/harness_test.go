@@ -174,6 +174,7 @@ type env struct {
 	quit    chan struct{}
 	backend *httptest.Server
 	front   *frontServer
+	obs     Observer // given to the front server when set
 }
 
 // frontServer is the server in front of the forwarder: roost's own
@@ -239,7 +240,7 @@ func (e *env) start(srv *httptest.Server, tlsOn bool) {
 	}
 	e.front.own = NewServer(fixedDispatcher{e.fwd}, ServerOptions{
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10,
-		H2Handler: e.fwd, Logger: e.fwd.log,
+		H2Handler: Observed(e.fwd, e.obs), Logger: e.fwd.log, Observer: e.obs,
 	})
 	var tc *tls.Config
 	if tlsOn {
@@ -285,13 +286,13 @@ func (e *env) startBackend(h http.HandlerFunc) {
 }
 
 func (e *env) startFront() {
-	e.start(httptest.NewUnstartedServer(e.fwd), false)
+	e.start(httptest.NewUnstartedServer(Observed(e.fwd, e.obs)), false)
 }
 
 // startTLSFront serves the forwarder over TLS, asking clients for a
 // certificate, with HTTP/2 when h2 is set.
 func (e *env) startTLSFront(h2 bool) {
-	srv := httptest.NewUnstartedServer(e.fwd)
+	srv := httptest.NewUnstartedServer(Observed(e.fwd, e.obs))
 	srv.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
 	srv.EnableHTTP2 = h2
 	e.start(srv, true)

@@ -46,6 +46,7 @@ func (ex *exchange) relay(res *http1.ResponseHead) bool {
 		(res.Minor == 1 && !hasToken(res.Fields, "connection", "close") || res.Minor == 0 && hasToken(res.Fields, "connection", "keep-alive"))
 	cc := ex.cc
 	cc.out = ex.appendResponseHead(cc.out[:0], res, chunked, closing)
+	cc.tally.responded(res.Status, 0)
 	err := ex.copyBody(res, chunked)
 	reusable := err == nil && kept
 	if ex.pump != nil {
@@ -128,6 +129,7 @@ func (ex *exchange) copyLength(n int64) error {
 			cc.out = cc.out[:base+m]
 		}
 		n -= int64(m)
+		cc.tally.bytes += int64(m)
 		switch {
 		case ex.outErr != nil:
 			return errClientGone{ex.outErr}
@@ -164,6 +166,7 @@ func (ex *exchange) copyStream(src io.Reader, chunked bool) error {
 				cc.out = append(cc.out, "\r\n"...)
 			}
 			cc.out = append(cc.out, stage[:m]...)
+			cc.tally.bytes += int64(m)
 			if chunked {
 				cc.out = append(cc.out, "\r\n"...)
 			}
@@ -198,9 +201,14 @@ func (ex *exchange) tunnel(res *http1.ResponseHead) bool {
 	defer up.Close()
 	ex.clock.reset(up, 0) // no requestTimeout: a WebSocket may idle
 	cc.out = ex.appendResponseHead(cc.out[:0], res, false, false)
+	cc.tally.responded(res.Status, 0)
 	if err := cc.writeOut(); err != nil {
 		ex.f.clientGone(ex.request(), err)
 		return false
+	}
+	if o := cc.srv.opts.Observer; o != nil {
+		o.WebSocket(true)
+		defer o.WebSocket(false)
 	}
 	cc.rdl.set(cc.nc, true, timeZero)
 	cc.wdl.set(cc.nc, false, timeZero)

@@ -61,6 +61,9 @@ type ServerOptions struct {
 	// H2Handler serves the requests of connections that negotiate h2.
 	H2Handler http.Handler
 	Logger    *zap.Logger
+	// Observer, when set, is told of every request and WebSocket (see
+	// Observer); wrap H2Handler with Observed for HTTP/2's.
+	Observer Observer
 }
 
 // NewServer returns a Server that sends each request where d says.

@@ -72,6 +72,8 @@ func TestWebSocket(t *testing.T) {
 			cfg := baseConfig()
 			cfg.RequestTimeout = 200 * time.Millisecond
 			e := newEnv(t, cfg)
+			obs := newRecorder()
+			e.obs = obs
 			gotHeader := make(chan http.Header, 1)
 			backendDone := make(chan struct{})
 			e.startBackend(e.wsEcho(gotHeader, backendDone))
@@ -124,6 +126,12 @@ func TestWebSocket(t *testing.T) {
 			conn.Close()
 			e.up.waitReleased(t, 1)
 			recv(t, backendDone, "the backend to see the socket close")
+			recv(t, obs.done, "the request's record")
+			obs.mu.Lock()
+			defer obs.mu.Unlock()
+			if len(obs.ws) != 2 || !obs.ws[0] || obs.ws[1] || obs.records[0].Status != http.StatusSwitchingProtocols {
+				t.Errorf("observer told of WebSockets %v and status %d; want open, close and 101", obs.ws, obs.records[0].Status)
+			}
 		})
 	}
 }
