@@ -43,7 +43,7 @@ type exchange struct {
 	sent    bool  // the request's body is gone from the client's buffer
 	outErr  error // writing to the client failed
 
-	rec         Record // reused for the Observer
+	rec Record // reused for the Observer
 
 	failAcquire error // a retry found no backend: the Upstream's error
 	watching    bool  // the client is watched for leaving (see clientWatch)
