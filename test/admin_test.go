@@ -386,3 +386,30 @@ func TestReadyzDuringShutdownDelay(t *testing.T) {
 		t.Errorf("exit code %d\n%s", code, r.stderr())
 	}
 }
+
+// TestAdminRequestMetrics: the request series move with every request,
+// on roost's own HTTP/1.x server and on net/http's (ROOST_TEST_HTTP1).
+func TestAdminRequestMetrics(t *testing.T) {
+	r := startRoost(t, fakeApp(t, ""))
+	admin := r.adminURL()
+	for range 2 {
+		if res, _ := r.get("/pid"); res.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+	}
+	if res, err := http.Get(r.url("/web.config")); err == nil { // request filtering: 404.8
+		res.Body.Close()
+	}
+	waitMetric(t, admin, `roost_http_requests_total{code="200",method="GET"}`, 2)
+	waitMetric(t, admin, `roost_http_requests_total{code="404",method="GET"}`, 1)
+	s := scrapeMetrics(t, admin)
+	if n := s.value(t, "roost_http_request_duration_seconds_count"); n != 3 {
+		t.Errorf("request duration count %v, want 3", n)
+	}
+	if n := s.value(t, "roost_http_response_bytes_total"); n <= 0 {
+		t.Errorf("response bytes %v, want some", n)
+	}
+	if n := s.value(t, "roost_http_requests_in_flight"); n != 0 {
+		t.Errorf("in flight %v after every response, want 0", n)
+	}
+}

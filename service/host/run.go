@@ -133,7 +133,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	background.Go(func() { w.run(watchCtx) })
 	background.Go(func() { ctl.run(watchCtx, w) })
 
-	front := serve(listeners, opts, tlsConfig, ctl.handler)
+	front := serve(listeners, opts, tlsConfig, ctl.handler, &requestObserver{metrics: ctl.metrics})
 	admin := serveAdmin(adminLn, ctl)
 	if opts.Ready != nil {
 		opts.Ready(front.addrs)
@@ -212,13 +212,14 @@ type frontEnd struct {
 }
 
 // serve starts serving each listener, handing requests to h.
-func serve(listeners []net.Listener, opts Options, tlsConfig *tls.Config, h *handler) *frontEnd {
+func serve(listeners []net.Listener, opts Options, tlsConfig *tls.Config, h *handler, obs forwarder.Observer) *frontEnd {
 	fe := &frontEnd{failed: make(chan error, len(listeners))}
+	observed := forwarder.Observed(h, obs)
 	var own *forwarder.Server
 	if opts.HTTP1 != EngineNetHTTP {
 		own = forwarder.NewServer(h, forwarder.ServerOptions{
 			ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
-			H2Handler: h, Logger: opts.Logger.Named("http"),
+			H2Handler: observed, Logger: opts.Logger.Named("http"), Observer: obs,
 		})
 		fe.servers = append(fe.servers, own)
 	}
@@ -234,7 +235,7 @@ func serve(listeners []net.Listener, opts Options, tlsConfig *tls.Config, h *han
 		if own != nil {
 			run = func() error { return own.Serve(ln, tc) }
 		} else {
-			srv := netHTTPServer(opts, tc, h)
+			srv := netHTTPServer(opts, tc, observed)
 			fe.servers = append(fe.servers, srv)
 			run = func() error {
 				if l.TLS {
