@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(fakebackend.Env) == "1" {
 		os.Exit(fakebackend.Main())
 	}
+	if file := os.Getenv(recordEnv); file != "" {
+		os.Exit(recordMain(file))
+	}
 	os.Exit(runTests(m))
 }
 
