@@ -143,15 +143,6 @@ func http1Engine(t *testing.T) string {
 	}
 }
 
-// http1Flag is the --http1 flag for ROOST_TEST_HTTP1, none when it is
-// unset. It goes once startRoost passes the flag itself.
-func http1Flag() []string {
-	if e := os.Getenv("ROOST_TEST_HTTP1"); e != "" {
-		return []string{"--http1", e}
-	}
-	return nil
-}
-
 // seen is a request the backend must get whole: "METHOD target", its
 // body, and a trailer field "Name: value" when there is one.
 type seen struct{ req, body, trailer string }
@@ -325,7 +316,7 @@ func TestSmuggling(t *testing.T) {
 // request that no case sent, reaches the backend.
 func runSmuggleCorpus(t *testing.T, engine string) {
 	file := filepath.Join(t.TempDir(), "record.jsonl")
-	r := startRoost(t, append(http1Flag(), recordingApp(t, file))...)
+	r := startRoost(t, recordingApp(t, file)) // startRoost passes --http1 from ROOST_TEST_HTTP1
 	for i, tc := range smuggleCorpus {
 		t.Run(tc.name, func(t *testing.T) {
 			strict := true
