@@ -37,6 +37,7 @@ type clientConn struct {
 	chunked http1.ChunkedReader // the request body, when chunked
 	ex      exchange            // the request being served
 	out     []byte              // bytes to send to the client, not yet written
+	outBuf  *[]byte             // the pool's buffer that out is, while a request is served
 	flushFn func()              // flushOut, made once for the backend connection's hook
 	watch   clientWatch
 
@@ -52,11 +53,13 @@ type clientConn struct {
 }
 
 // clientReadSize is a client connection's read buffer: a request head
-// larger than it is read again with a buffer of MaxHeaderBytes.
-const clientReadSize = 8 << 10
+// larger than it is read again with a buffer of MaxHeaderBytes. (nginx's
+// client_header_buffer_size is 1 KiB.)
+const clientReadSize = 4 << 10
 
-// outSize is the size of the buffer a response is copied through.
-const outSize = 32 << 10
+// The buffer a response is assembled and copied through (cc.out) is one
+// of the pool's 32 KiB buffers, taken for a request and given back after
+// it, so that an idle connection holds none.
 
 func newClientConn(s *Server, nc net.Conn) *clientConn {
 	cc := &clientConn{srv: s, nc: nc, remote: nc.RemoteAddr().String(), local: nc.LocalAddr()}
@@ -99,7 +102,6 @@ var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, client
 func (cc *clientConn) serve() {
 	cc.br = readers.Get().(*bufio.Reader)
 	cc.br.Reset(cc.nc)
-	cc.out = make([]byte, 0, outSize)
 	for cc.awaitRequest() && cc.readHead() && cc.handle() && !cc.srv.draining.Load() {
 	}
 }
@@ -216,6 +218,8 @@ func (cc *clientConn) refuseHead(err error) {
 	if ce := cc.srv.opts.Logger.Check(zap.DebugLevel, "malformed request refused"); ce != nil {
 		ce.Write(zap.String("remote", cc.remote), zap.Error(err))
 	}
+	cc.takeOut()
+	defer cc.giveOut()
 	w := &answerWriter{}
 	// The head is not known: the answer is for a request of no method.
 	writeProblem(w, &http.Request{}, p, err, func() []byte { return renderPage(p, nil, false) })
@@ -229,6 +233,8 @@ func (cc *clientConn) refuseHead(err error) {
 // handle serves the request whose head was read, and reports whether the
 // connection may carry another.
 func (cc *clientConn) handle() bool {
+	cc.takeOut()
+	defer cc.giveOut()
 	if cc.srv.opts.Observer != nil {
 		cc.tally = tally{start: time.Now()}
 		defer cc.report(true)
@@ -285,6 +291,18 @@ func (cc *clientConn) sendAnswer(w *answerWriter, ex *exchange) bool {
 	_, err := cc.nc.Write(cc.out)
 	cc.out = cc.out[:0]
 	return keep && err == nil
+}
+
+// takeOut takes a buffer for cc.out; giveOut gives it back.
+func (cc *clientConn) takeOut() {
+	cc.outBuf = buffers.Get().(*[]byte)
+	cc.out = (*cc.outBuf)[:0]
+}
+
+func (cc *clientConn) giveOut() {
+	*cc.outBuf = cc.out[:cap(cc.out)] // grown, if a head needed more
+	buffers.Put(cc.outBuf)
+	cc.out, cc.outBuf = nil, nil
 }
 
 // flushOut writes what waits in cc.out to the client: the backend

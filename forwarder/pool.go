@@ -53,7 +53,7 @@ func (c *upConn) Read(p []byte) (int, error) {
 
 // upReadSize is the read buffer of a backend connection: a response head
 // larger than it is read again with a buffer of maxResponseHead.
-const upReadSize = 8 << 10
+const upReadSize = 4 << 10
 
 // staleCheckAfter is how long a connection idles in the pool before it
 // is checked for having been closed by the backend (see peerClosed):
