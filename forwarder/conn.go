@@ -218,7 +218,6 @@ func (cc *clientConn) refuseHead(err error) {
 	if ce := cc.srv.opts.Logger.Check(zap.DebugLevel, "malformed request refused"); ce != nil {
 		ce.Write(zap.String("remote", cc.remote), zap.Error(err))
 	}
-	cc.takeOut()
 	defer cc.giveOut()
 	w := &answerWriter{}
 	// The head is not known: the answer is for a request of no method.
@@ -233,7 +232,6 @@ func (cc *clientConn) refuseHead(err error) {
 // handle serves the request whose head was read, and reports whether the
 // connection may carry another.
 func (cc *clientConn) handle() bool {
-	cc.takeOut()
 	defer cc.giveOut()
 	if cc.srv.opts.Observer != nil {
 		cc.tally = tally{start: time.Now()}
@@ -285,21 +283,28 @@ func (cc *clientConn) sendAnswer(w *answerWriter, ex *exchange) bool {
 	cc.linger = cc.linger || !skipped
 	cc.tally.responded(w.status, int64(len(w.body)))
 	cc.tally.substatus = w.substatus
-	cc.out = cc.out[:0]
-	cc.out = appendAnswer(cc.out, w, keep, ex == nil || ex.head.Minor == 1)
+	cc.out = appendAnswer(cc.takeOut(), w, keep, ex == nil || ex.head.Minor == 1)
 	cc.wdl.extend(cc.nc, false, clientIdleTimeout)
 	_, err := cc.nc.Write(cc.out)
 	cc.out = cc.out[:0]
 	return keep && err == nil
 }
 
-// takeOut takes a buffer for cc.out; giveOut gives it back.
-func (cc *clientConn) takeOut() {
-	cc.outBuf = buffers.Get().(*[]byte)
-	cc.out = (*cc.outBuf)[:0]
+// takeOut returns cc.out emptied, taking a buffer from the pool for it
+// when it has none: only a request whose response is being written holds
+// one. giveOut gives it back when the request is done.
+func (cc *clientConn) takeOut() []byte {
+	if cc.outBuf == nil {
+		cc.outBuf = buffers.Get().(*[]byte)
+		cc.out = *cc.outBuf
+	}
+	return cc.out[:0]
 }
 
 func (cc *clientConn) giveOut() {
+	if cc.outBuf == nil {
+		return
+	}
 	*cc.outBuf = cc.out[:cap(cc.out)] // grown, if a head needed more
 	buffers.Put(cc.outBuf)
 	cc.out, cc.outBuf = nil, nil

@@ -296,7 +296,7 @@ func (ex *exchange) readResponseHead() (*http1.ResponseHead, error) {
 			return &up.res, nil
 		}
 		if ex.head.Minor == 1 {
-			ex.cc.out = appendInterim(ex.cc.out[:0], &up.res)
+			ex.cc.out = appendInterim(ex.cc.takeOut(), &up.res)
 			if err := ex.cc.writeOut(); err != nil {
 				return nil, errClientGone{err}
 			}

@@ -45,7 +45,7 @@ func (ex *exchange) relay(res *http1.ResponseHead) bool {
 	kept := res.Framing != http1.UntilClose &&
 		(res.Minor == 1 && !hasToken(res.Fields, "connection", "close") || res.Minor == 0 && hasToken(res.Fields, "connection", "keep-alive"))
 	cc := ex.cc
-	cc.out = ex.appendResponseHead(cc.out[:0], res, chunked, closing)
+	cc.out = ex.appendResponseHead(cc.takeOut(), res, chunked, closing)
 	cc.tally.responded(res.Status, 0)
 	err := ex.copyBody(res, chunked)
 	reusable := err == nil && kept
@@ -200,7 +200,7 @@ func (ex *exchange) tunnel(res *http1.ResponseHead) bool {
 	cc, up := ex.cc, ex.up
 	defer up.Close()
 	ex.clock.reset(up, 0) // no requestTimeout: a WebSocket may idle
-	cc.out = ex.appendResponseHead(cc.out[:0], res, false, false)
+	cc.out = ex.appendResponseHead(cc.takeOut(), res, false, false)
 	cc.tally.responded(res.Status, 0)
 	if err := cc.writeOut(); err != nil {
 		ex.f.clientGone(ex.request(), err)
