@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"time"
@@ -57,6 +58,14 @@ func (c *controller) adminHandler() http.Handler {
 		enc.SetIndent("", "  ")
 		enc.Encode(c.status())
 	})
+	// Go's profiles (CPU, heap, goroutines), for finding where roost's
+	// time and memory go in production: the admin listener is on
+	// loopback unless --admin says otherwise.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 
