@@ -65,7 +65,7 @@ func (ex *exchange) copyRequestBody(buf []byte, p *pump) error {
 		left = h.ContentLength
 	}
 	total := int64(0)
-	for left != 0 {
+	for {
 		room := buf[chunkRoom : len(buf)-2]
 		if left > 0 && int64(len(room)) > left {
 			room = room[:left]
@@ -75,13 +75,21 @@ func (ex *exchange) copyRequestBody(buf []byte, p *pump) error {
 			p.clientErr = true
 			return errBodyTooLarge
 		}
+		if left > 0 {
+			left -= int64(m)
+		}
+		done := left == 0 || chunked && err == io.EOF
+		if done {
+			// Said before the last bytes go: the backend may answer at
+			// once, and the connection is the client's to reuse.
+			p.bodyRead.Store(true)
+		}
 		if m > 0 {
 			if werr := ex.sendChunk(buf, m, chunked); werr != nil {
 				return werr
 			}
-			left -= int64(m)
 		}
-		if err == io.EOF && chunked {
+		if done {
 			break
 		}
 		if err != nil {
@@ -92,7 +100,6 @@ func (ex *exchange) copyRequestBody(buf []byte, p *pump) error {
 			return err
 		}
 	}
-	p.bodyRead.Store(true)
 	if chunked {
 		return ex.sendLastChunk(buf)
 	}
@@ -153,15 +160,19 @@ func (ex *exchange) sendLastChunk(buf []byte) error {
 }
 
 // finishPump waits for the pump to end, first interrupting it when the
-// exchange is over without it (the backend answered before the body
-// ended, or failed). It returns the pump's error: nil when the body was
-// read and sent whole.
+// exchange is over without it: the backend failed, or answered before the
+// client's body ended (with wait set, a pump that has read the whole body
+// is let finish sending it). It returns the pump's error, or
+// errPumpStopped if it was interrupted: nil only when the body was read
+// and sent whole, and the backend connection is still open.
 func (ex *exchange) finishPump(wait bool) error {
 	p := ex.pump
+	stopped := false
 	if !wait || !p.bodyRead.Load() {
 		select {
 		case <-p.done:
 		default:
+			stopped = true
 			p.stopped.Store(true)
 			ex.cc.rdl.set(ex.cc.nc, true, time.Now())
 			if ex.up != nil {
@@ -170,5 +181,11 @@ func (ex *exchange) finishPump(wait bool) error {
 		}
 	}
 	<-p.done
+	if p.err == nil && stopped {
+		return errPumpStopped
+	}
 	return p.err
 }
+
+// errPumpStopped is finishPump's error when it interrupted the pump.
+var errPumpStopped = errors.New("request body copy stopped")

@@ -2,6 +2,7 @@ package forwarder
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -340,4 +341,39 @@ func TestClientLeavesWhileHeld(t *testing.T) {
 	recv(t, e.up.unblocked, "Acquire to end")
 	e.front.Close() // waits for the connection to log
 	e.wantLog(zapcore.DebugLevel, "client went away")
+}
+
+// TestStreamedUploadsKeepConnections: bodies too large for the read
+// buffer are copied by a pump; once the backend has read one and
+// answered, both the client's connection and the backend's stay open for
+// the next request.
+func TestStreamedUploadsKeepConnections(t *testing.T) {
+	needOwnEngine(t)
+	e := newEnv(t, baseConfig())
+	var conns sync.Map
+	e.startBackend(func(w http.ResponseWriter, r *http.Request) {
+		conns.Store(r.RemoteAddr, true)
+		n, _ := io.Copy(io.Discard, r.Body)
+		fmt.Fprint(w, n)
+	})
+	e.startFront()
+	conn := e.dial()
+	br := bufio.NewReader(conn)
+	body := strings.Repeat("x", 100<<10)
+	for i := range 5 {
+		fmt.Fprintf(conn, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("upload %d: %v", i, err)
+		}
+		got, _ := io.ReadAll(res.Body)
+		if string(got) != fmt.Sprint(len(body)) || res.Close {
+			t.Fatalf("upload %d: %q, close %v; want %d and the connection kept", i, got, res.Close, len(body))
+		}
+	}
+	n := 0
+	conns.Range(func(any, any) bool { n++; return true })
+	if n != 1 {
+		t.Errorf("the backend saw %d connections for 5 uploads in a row, want 1", n)
+	}
 }
