@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+
+	"github.com/roosthq/roost/forwarder/http1"
 )
 
 // These tests hold roost's own HTTP/1.x path to what a client and a
@@ -375,5 +377,59 @@ func TestStreamedUploadsKeepConnections(t *testing.T) {
 	conns.Range(func(any, any) bool { n++; return true })
 	if n != 1 {
 		t.Errorf("the backend saw %d connections for 5 uploads in a row, want 1", n)
+	}
+}
+
+// TestPumpSaysBodyReadBeforeLastWrite holds the order that keeps
+// connections open after a streamed upload: the pump says the client's
+// body was read before its last bytes reach the backend, which may
+// answer as soon as they do.
+func TestPumpSaysBodyReadBeforeLastWrite(t *testing.T) {
+	for _, chunked := range []bool{false, true} {
+		body := strings.Repeat("y", 50<<10)
+		wire := body
+		h := "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + fmt.Sprint(len(body)) + "\r\n\r\n"
+		if chunked {
+			wire = fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(body), body)
+			h = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+		}
+		clientSide, roostSide := net.Pipe()
+		defer clientSide.Close()
+		upSide, backendSide := net.Pipe()
+		defer backendSide.Close()
+		cc := &clientConn{nc: roostSide, br: bufio.NewReader(strings.NewReader(h + wire))}
+		if _, err := http1.ReadHeadCopy(cc.br, &cc.head, http1.Limits{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		f := New(&fixedUpstream{}, baseConfig(), nil)
+		ex := &cc.ex
+		ex.reset(f, cc)
+		ex.up = &upConn{Conn: upSide}
+		ex.clock.reset(ex.up, 0)
+		ex.startPump()
+
+		// Read what the pump sends, all but its last byte; the pump is
+		// then blocked writing that byte, and must have said so already.
+		var sent []byte
+		done := func() bool { // all but the last byte of the body as sent
+			if chunked {
+				return strings.HasSuffix(string(sent), "\r\n0\r\n\r")
+			}
+			return len(sent) == len(body)-1
+		}
+		one := make([]byte, 1)
+		for !done() {
+			if _, err := io.ReadFull(backendSide, one); err != nil {
+				t.Fatal(err)
+			}
+			sent = append(sent, one[0])
+		}
+		if !ex.pump.bodyRead.Load() {
+			t.Errorf("chunked %v: the pump had not said the body was read before its last write", chunked)
+		}
+		go io.Copy(io.Discard, backendSide)
+		if err := ex.finishPump(true); err != nil {
+			t.Errorf("chunked %v: pump: %v", chunked, err)
+		}
 	}
 }
