@@ -61,12 +61,31 @@ const clientReadSize = 4 << 10
 // of the pool's 32 KiB buffers, taken for a request and given back after
 // it, so that an idle connection holds none.
 
-func newClientConn(s *Server, nc net.Conn) *clientConn {
-	cc := &clientConn{srv: s, nc: nc, remote: nc.RemoteAddr().String(), local: nc.LocalAddr()}
-	cc.ctx, cc.cancel = context.WithCancel(context.Background())
+// conns keeps the clientConns of closed connections for new ones, with
+// what they grew (the head's field slice and copy): a connection per
+// request (Connection: close) then costs few allocations.
+var conns = sync.Pool{New: func() any {
+	cc := &clientConn{}
 	cc.flushFn = cc.flushOut
 	cc.watch.cc = cc
 	return cc
+}}
+
+func newClientConn(s *Server, nc net.Conn) *clientConn {
+	cc := conns.Get().(*clientConn)
+	cc.srv, cc.nc, cc.remote, cc.local = s, nc, nc.RemoteAddr().String(), nc.LocalAddr()
+	cc.ctx, cc.cancel = context.WithCancel(context.Background())
+	return cc
+}
+
+// recycle puts cc back in the pool once nothing uses it: its goroutine,
+// its watch and its pump have all ended.
+func (cc *clientConn) recycle() {
+	fields, hb, flush := cc.head.Fields[:0], cc.hb[:0], cc.flushFn
+	*cc = clientConn{}
+	cc.head.Fields, cc.hb, cc.flushFn = fields, hb, flush
+	cc.watch.cc = cc
+	conns.Put(cc)
 }
 
 // run serves the connection until it ends.
@@ -86,6 +105,7 @@ func (cc *clientConn) run(tlsConfig *tls.Config) {
 			readers.Put(cc.br)
 		}
 		cc.srv.trackConn(cc, false)
+		cc.recycle()
 	}()
 	if tlsConfig != nil {
 		cc.serveTLS(tlsConfig)

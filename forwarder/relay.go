@@ -1,8 +1,10 @@
 package forwarder
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 
@@ -195,7 +197,8 @@ func (ex *exchange) copyStream(src io.Reader, chunked bool) error {
 // tunnel relays a 101 and then copies bytes both ways, as net/http's
 // ReverseProxy does for an upgraded connection (a WebSocket): when one
 // side ends its sending, the other side's sending is closed; it returns
-// once both have ended or either failed. The connection then closes.
+// once both directions have ended, a failure in either ending both. The
+// connection then closes.
 func (ex *exchange) tunnel(res *http1.ResponseHead) bool {
 	cc, up := ex.cc, ex.up
 	defer up.Close()
@@ -212,15 +215,36 @@ func (ex *exchange) tunnel(res *http1.ResponseHead) bool {
 	}
 	cc.rdl.set(cc.nc, true, timeZero)
 	cc.wdl.set(cc.nc, false, timeZero)
+	keepAlive(cc.nc) // no timeout watches a tunnel: let TCP find a vanished client
 	up.rdl.set(up, true, timeZero)
 	up.wdl.set(up, false, timeZero)
-	errc := make(chan error, 2)
-	go func() { errc <- copyThenCloseWrite(up.Conn, cc.br) }()
-	go func() { errc <- copyThenCloseWrite(cc.nc, up.br) }()
-	if err := <-errc; err == nil {
-		<-errc
+	// Client to backend on a goroutine, backend to client on this one; a
+	// failure either way closes both connections, which ends the other.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if copyThenCloseWrite(up.Conn, cc.br) != nil {
+			up.Close()
+			cc.nc.Close()
+		}
+	}()
+	if copyThenCloseWrite(cc.nc, up.br) != nil {
+		up.Close()
+		cc.nc.Close()
 	}
+	<-done // nothing is left using the connection's buffers
 	return false
+}
+
+// keepAlive turns TCP keep-alive probes on for c (under TLS, for the
+// connection beneath), with Go's default timing.
+func keepAlive(c net.Conn) {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if tcp, ok := c.(*net.TCPConn); ok {
+		tcp.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
+	}
 }
 
 // copyThenCloseWrite copies src to dst until src ends, then closes dst's

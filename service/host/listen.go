@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -118,10 +119,20 @@ func (o *Options) loadTLS() (*tls.Config, error) {
 
 // bind opens every listener, or none: a listener that cannot be bound is a
 // *ListenError, and those already open are closed.
-func bind(specs []Listen) ([]net.Listener, error) {
+//
+// With roost's own HTTP/1.x server (engine), accepted connections get no
+// TCP keep-alive probes, which would cost three system calls per
+// connection: idle connections are closed after idleTimeout, and the
+// server turns probes on for the upgraded ones (WebSockets), which have
+// no timeout. Go's server keeps Go's default (probes after 15 s).
+func bind(specs []Listen, engine Engine) ([]net.Listener, error) {
+	lc := net.ListenConfig{}
+	if engine != EngineNetHTTP {
+		lc.KeepAlive = -1
+	}
 	lns := make([]net.Listener, 0, len(specs))
 	for _, l := range specs {
-		ln, err := net.Listen("tcp", l.Addr)
+		ln, err := lc.Listen(context.Background(), "tcp", l.Addr)
 		if err != nil {
 			closeAll(lns)
 			return nil, &ListenError{Flag: "--listen", Listen: l, Err: err}

@@ -109,7 +109,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	listeners, err := bind(opts.Listen)
+	listeners, err := bind(opts.Listen, opts.HTTP1)
 	if err != nil {
 		return err
 	}
