@@ -433,3 +433,52 @@ func TestPumpSaysBodyReadBeforeLastWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestServerTimeouts: a head sent too slowly, and a kept-alive connection
+// left idle, are closed by their timeouts, without an answer.
+func TestServerTimeouts(t *testing.T) {
+	e := newEnv(t, baseConfig())
+	e.startBackend(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	e.up.setTarget(mustParseURL(t, e.backend.URL))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const headTimeout, idleTimeout = 300 * time.Millisecond, 600 * time.Millisecond
+	srv := NewServer(fixedDispatcher{e.fwd}, ServerOptions{ReadHeaderTimeout: headTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: 64 << 10})
+	go srv.Serve(ln, nil)
+	defer srv.Close()
+
+	closedAfter := func(conn net.Conn) (time.Duration, []byte) {
+		start := time.Now()
+		conn.SetDeadline(start.Add(waitLimit))
+		got, _ := io.ReadAll(conn)
+		return time.Since(start), got
+	}
+	slow, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	io.WriteString(slow, "GET / HTTP/1.1\r\nHost: x\r\n") // and nothing more
+	if d, got := closedAfter(slow); d < headTimeout*9/10 || d > waitLimit/2 || len(got) > 0 {
+		t.Errorf("slow head: closed after %s with %q; want about %s and nothing", d, got, headTimeout)
+	}
+
+	idle, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	io.WriteString(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(idle)
+	if res, err := http.ReadResponse(br, nil); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("first request: %v", err)
+	}
+	start := time.Now()
+	idle.SetDeadline(start.Add(waitLimit))
+	rest, _ := io.ReadAll(br)
+	if d := time.Since(start); d < idleTimeout*8/10 || d > waitLimit/2 || len(rest) > 5 {
+		t.Errorf("idle connection: closed after %s; want about %s", d, idleTimeout)
+	}
+}
