@@ -2,6 +2,7 @@ package forwarder
 
 import (
 	"encoding/base64"
+	"maps"
 	"errors"
 	"io"
 	"net"
@@ -206,21 +207,14 @@ func owned[S ~string | ~[]byte](name S) bool {
 }
 
 // twinned are the field keys of the headers, besides the owned ones, that
-// roost sets or strips on the way to the backend: the hop-by-hop ones and
-// the framing it writes itself.
-var twinned = map[string]bool{
-	"connection":          true,
-	"proxy-connection":    true,
-	"keep-alive":          true,
-	"proxy-authenticate":  true,
-	"proxy-authorization": true,
-	"te":                  true,
-	"trailer":             true,
-	"transfer-encoding":   true,
-	"upgrade":             true,
-	"http2-settings":      true,
-	"content-length":      true,
-}
+// roost sets or strips on the way to the backend: the hop-by-hop ones
+// (hopFields), HTTP2-Settings, and the framing it writes itself.
+var twinned = func() map[string]bool {
+	m := maps.Clone(hopFields)
+	m["http2-settings"] = true
+	m["content-length"] = true
+	return m
+}()
 
 // isTwinned reports whether name, in any spelling, is one of twinned.
 func isTwinned[S ~string | ~[]byte](name S) bool {

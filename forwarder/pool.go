@@ -190,6 +190,18 @@ func (p *pool) sweepIdle() {
 	}
 }
 
+// rawConn is c's file descriptor access, for peerClosed; ok is false
+// when c has none (it is then never found closed), err when it cannot be
+// had (it is then taken for closed).
+func rawConn(c net.Conn) (raw syscall.RawConn, ok bool, err error) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil, false, nil
+	}
+	raw, err = sc.SyscallConn()
+	return raw, true, err
+}
+
 // forget closes the idle connections to addr: its backend went away.
 func (p *pool) forget(addr string) {
 	p.mu.Lock()

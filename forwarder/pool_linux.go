@@ -2,7 +2,6 @@ package forwarder
 
 import (
 	"net"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -16,16 +15,14 @@ import (
 // recvfrom call and allocates nothing.
 func peerClosed(c *upConn) bool {
 	if c.raw == nil {
-		sc, ok := c.Conn.(syscall.Conn)
-		if !ok {
+		raw, ok, err := rawConn(c.Conn)
+		switch {
+		case !ok:
 			return false
-		}
-		raw, err := sc.SyscallConn()
-		if err != nil {
+		case err != nil:
 			return true
 		}
-		c.raw = raw
-		c.peekFn = c.peek
+		c.raw, c.peekFn = raw, c.peek
 	}
 	if err := c.raw.Read(c.peekFn); err != nil {
 		return true

@@ -3,8 +3,6 @@
 package forwarder
 
 import (
-	"syscall"
-
 	"golang.org/x/sys/unix"
 )
 
@@ -14,12 +12,11 @@ import (
 // default is 5), and a request written to such a connection would fail
 // after it was sent, when it may no longer be sent again.
 func peerClosed(c *upConn) bool {
-	sc, ok := c.Conn.(syscall.Conn)
-	if !ok {
+	raw, ok, err := rawConn(c.Conn)
+	switch {
+	case !ok:
 		return false
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
+	case err != nil:
 		return true
 	}
 	closed := false

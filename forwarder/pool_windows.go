@@ -1,7 +1,6 @@
 package forwarder
 
 import (
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -20,16 +19,16 @@ type timeval struct{ sec, usec int32 }
 // peerClosed reports whether the backend has closed c, or sent on it
 // unasked, while it sat idle in the pool: select with a zero timeout says
 // whether the socket is readable, which an idle connection never is
-// unless it has been closed, reset or sent on. Backends close idle keep-alive connections after a few seconds
-// (Node's default is 5), and a request written to such a connection would
-// fail after it was sent, when it may no longer be sent again.
+// unless it has been closed, reset or sent on. Backends close idle
+// keep-alive connections after a few seconds (Node's default is 5), and a
+// request written to such a connection would fail after it was sent, when
+// it may no longer be sent again.
 func peerClosed(c *upConn) bool {
-	sc, ok := c.Conn.(syscall.Conn)
-	if !ok {
+	raw, ok, err := rawConn(c.Conn)
+	switch {
+	case !ok:
 		return false
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
+	case err != nil:
 		return true
 	}
 	closed := false
