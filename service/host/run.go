@@ -133,7 +133,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	background.Go(func() { w.run(watchCtx) })
 	background.Go(func() { ctl.run(watchCtx, w) })
 
-	front := serve(listeners, opts, tlsConfig, ctl.handler, &requestObserver{metrics: ctl.metrics})
+	var obs forwarder.Observer
+	if adminLn != nil {
+		// Without the admin listener nobody reads the request metrics:
+		// requests are not observed.
+		obs = &requestObserver{metrics: ctl.metrics}
+	}
+	front := serve(listeners, opts, tlsConfig, ctl.handler, obs)
 	admin := serveAdmin(adminLn, ctl)
 	if opts.Ready != nil {
 		opts.Ready(front.addrs)
