@@ -36,6 +36,11 @@
 #                   roost, nginx, haproxy               (default 18080)
 #   BENCH_NGINX_WORKERS  nginx worker_processes        (default auto)
 #   BENCH_VERBOSE   1: also print every measured wrk output on stderr
+#   BENCH_OBSERVE   1: also measure two more copies of roost, side by side:
+#                   roost-bare (--admin off: no request metrics) and, if
+#                   this roost has --access-log, roost-log (a W3C access
+#                   log to a file), on ports BENCH_PORT+4 and +5: what
+#                   metrics and the access log cost per request
 #
 # Fairness: every proxy may use every core. roost and the backends are Go
 # programs (GOMAXPROCS = number of CPUs), haproxy runs one thread per CPU by
@@ -62,6 +67,7 @@ ROUNDS=${BENCH_ROUNDS:-1}
 BASE_PORT=${BENCH_PORT:-18080}
 NGINX_WORKERS=${BENCH_NGINX_WORKERS:-auto}
 VERBOSE=${BENCH_VERBOSE:-0}
+OBSERVE=${BENCH_OBSERVE:-0}
 
 BACKEND_PORT=$BASE_PORT
 ROOST_PORT=$((BASE_PORT + 1))
@@ -300,6 +306,28 @@ targets+=(roost)
 url[roost]="http://127.0.0.1:$ROOST_PORT/"
 proc_pids[roost]=$roost_pid
 
+# (b2) with BENCH_OBSERVE=1, roost without request metrics, and roost with
+# an access log, each its own process with its own backend.
+declare -A extra_args=()
+if [ "$OBSERVE" = 1 ]; then
+	extra_args[roost-bare]="--admin off"
+	if "$tmp/roost" run -h 2>&1 | grep -q -- '-access-log'; then
+		extra_args[roost-log]="--access-log $tmp/access.log"
+	fi
+fi
+port=$((BASE_PORT + 4))
+for t in roost-bare roost-log; do
+	[ -n "${extra_args[$t]:-}" ] || continue
+	# shellcheck disable=SC2086 # the arguments are words
+	start "$tmp/$t.log" "$tmp/roost" run --listen "127.0.0.1:$port" ${extra_args[$t]} "$tmp/app"
+	proc_pids[$t]=$started_pid
+	wait_ready "$t" "http://127.0.0.1:$port/" "$started_pid" ||
+		die "$t did not start:"$'\n'"$(tail -n 20 "$tmp/$t.log")"
+	targets+=("$t")
+	url[$t]="http://127.0.0.1:$port/"
+	port=$((port + 1))
+done
+
 # (c) nginx, from its own config, in the foreground of its own process group.
 if [ -n "$NGINX" ]; then
 	mkdir -p "$tmp/nginx"
@@ -490,6 +518,10 @@ watch_pids() {
 	case $t in
 	nginx | haproxy) children "${proc_pids[$t]}" | tr -s ' ' '\n' | grep . || true ;; # one a line
 	roost) if [ -n "$roost_watchdog_pid" ]; then echo "$roost_watchdog_pid"; fi ;;
+	roost-*) # its watchdog: the child that is a copy of roost
+		for c in $(children "${proc_pids[$t]}"); do
+			if [ "$(readlink "/proc/$c/exe" 2>/dev/null || true)" = "$tmp/roost" ]; then echo "$c"; fi
+		done ;;
 	esac
 }
 
