@@ -41,6 +41,9 @@ var layers = map[string]struct {
 	"forwarder/filter": {[]string{"config"}, []string{kardianos, fsnotify, prometheus}},
 	// roost's HTTP/1.x framing: bytes in, a head and a body framing out.
 	"forwarder/http1": {[]string{"config"}, []string{kardianos, fsnotify, prometheus}},
+	// The access log's writer: entries in, lines on disk out; it knows
+	// no other roost package (host turns a request into an Entry).
+	"logs/access": {nil, []string{kardianos, fsnotify, prometheus}},
 	// roost's binary as a container's init: reaps orphans, runs roost.
 	"supervisor/pid1": {nil, []string{kardianos, fsnotify, prometheus}},
 	// The runtime of roost run knows no service manager.
