@@ -47,14 +47,14 @@ var layers = map[string]struct {
 	// roost's binary as a container's init: reaps orphans, runs roost.
 	"supervisor/pid1": {nil, []string{kardianos, fsnotify, prometheus}},
 	// The runtime of roost run knows no service manager.
-	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter", "forwarder/http1", "service/host/metrics"}, []string{kardianos}},
+	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter", "forwarder/http1", "logs/access", "service/host/metrics"}, []string{kardianos}},
 	// roost's Prometheus series: told what happened, by host and (per
 	// request) the forwarder's path; it knows no other roost package.
 	"service/host/metrics": {nil, []string{kardianos, fsnotify}},
 	// The package that imports kardianos reaches neither the supervisor,
 	// the forwarder nor fsnotify: it runs the runtime through a func.
 	"service":   {[]string{"config"}, []string{fsnotify, prometheus}},
-	"cmd/roost": {[]string{"config", "logs", "supervisor", "supervisor/pid1", "forwarder", "forwarder/filter", "forwarder/http1", "service", "service/host", "service/host/metrics"}, nil},
+	"cmd/roost": {[]string{"config", "logs", "logs/access", "supervisor", "supervisor/pid1", "forwarder", "forwarder/filter", "forwarder/http1", "service", "service/host", "service/host/metrics"}, nil},
 	// Tests and the programs they run depend on no roost package; the
 	// supervisor's and the end-to-end tests share the fake backend.
 	"test":               {nil, nil},
