@@ -36,6 +36,8 @@
 #                   roost, nginx, haproxy               (default 18080)
 #   BENCH_NGINX_WORKERS  nginx worker_processes        (default auto)
 #   BENCH_VERBOSE   1: also print every measured wrk output on stderr
+#   BENCH_ROOST_ARGS more roost run flags, split at spaces, such as
+#                   "--access-log /tmp/bench-access.log" (default none)
 #
 # Fairness: every proxy may use every core. roost and the backends are Go
 # programs (GOMAXPROCS = number of CPUs), haproxy runs one thread per CPU by
@@ -62,6 +64,7 @@ ROUNDS=${BENCH_ROUNDS:-1}
 BASE_PORT=${BENCH_PORT:-18080}
 NGINX_WORKERS=${BENCH_NGINX_WORKERS:-auto}
 VERBOSE=${BENCH_VERBOSE:-0}
+read -r -a ROOST_ARGS <<<"${BENCH_ROOST_ARGS:-}"
 
 BACKEND_PORT=$BASE_PORT
 ROOST_PORT=$((BASE_PORT + 1))
@@ -292,7 +295,7 @@ cat >"$tmp/app/web.config" <<EOF
   </system.webServer>
 </configuration>
 EOF
-start "$tmp/roost.log" "$tmp/roost" run --listen "127.0.0.1:$ROOST_PORT" "$tmp/app"
+start "$tmp/roost.log" "$tmp/roost" run --listen "127.0.0.1:$ROOST_PORT" "${ROOST_ARGS[@]}" "$tmp/app"
 roost_pid=$started_pid
 wait_ready roost "http://127.0.0.1:$ROOST_PORT/" "$roost_pid" ||
 	die "roost did not start:"$'\n'"$(tail -n 20 "$tmp/roost.log")"
