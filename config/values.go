@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -131,6 +132,17 @@ func formatTimeSpan(d time.Duration) string {
 		s += strings.TrimRight(fmt.Sprintf(".%07d", rest/100), "0")
 	}
 	return s
+}
+
+// ParseSize parses a byte count written as roost.stdoutLogMaxBytes is (see
+// parseSize), in [lo, hi], for the command line's sizes; the error says
+// what is wrong with s.
+func ParseSize(s string, lo, hi int64) (int64, error) {
+	n, bad := parseSize(s, lo, hi)
+	if bad != "" {
+		return 0, errors.New(bad)
+	}
+	return n, nil
 }
 
 // parseSize parses a byte count for roost.* settings: a whole number with an

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -147,6 +148,10 @@ func TestParseSize(t *testing.T) {
 		got, msg := parseSize(tt.in, 1<<10, 1<<30)
 		if got != tt.want || msg != tt.wantMsg {
 			t.Errorf("parseSize(%q) = %v, %q; want %v, %q", tt.in, got, msg, tt.want, tt.wantMsg)
+		}
+		n, err := ParseSize(tt.in, 1<<10, 1<<30)
+		if errText := fmt.Sprint(err); n != tt.want || (err == nil) != (tt.wantMsg == "") || err != nil && errText != tt.wantMsg {
+			t.Errorf("ParseSize(%q) = %v, %v; want %v, %q", tt.in, n, err, tt.want, tt.wantMsg)
 		}
 	}
 }

@@ -41,17 +41,20 @@ var layers = map[string]struct {
 	"forwarder/filter": {[]string{"config"}, []string{kardianos, fsnotify, prometheus}},
 	// roost's HTTP/1.x framing: bytes in, a head and a body framing out.
 	"forwarder/http1": {[]string{"config"}, []string{kardianos, fsnotify, prometheus}},
+	// The access log's writer: entries in, lines on disk out; it knows
+	// no other roost package (host turns a request into an Entry).
+	"logs/access": {nil, []string{kardianos, fsnotify, prometheus}},
 	// roost's binary as a container's init: reaps orphans, runs roost.
 	"supervisor/pid1": {nil, []string{kardianos, fsnotify, prometheus}},
 	// The runtime of roost run knows no service manager.
-	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter", "forwarder/http1", "service/host/metrics"}, []string{kardianos}},
+	"service/host": {[]string{"config", "supervisor", "forwarder", "forwarder/filter", "forwarder/http1", "logs/access", "service/host/metrics"}, []string{kardianos}},
 	// roost's Prometheus series: told what happened, by host and (per
 	// request) the forwarder's path; it knows no other roost package.
 	"service/host/metrics": {nil, []string{kardianos, fsnotify}},
 	// The package that imports kardianos reaches neither the supervisor,
 	// the forwarder nor fsnotify: it runs the runtime through a func.
 	"service":   {[]string{"config"}, []string{fsnotify, prometheus}},
-	"cmd/roost": {[]string{"config", "logs", "supervisor", "supervisor/pid1", "forwarder", "forwarder/filter", "forwarder/http1", "service", "service/host", "service/host/metrics"}, nil},
+	"cmd/roost": {[]string{"config", "logs", "logs/access", "supervisor", "supervisor/pid1", "forwarder", "forwarder/filter", "forwarder/http1", "service", "service/host", "service/host/metrics"}, nil},
 	// Tests and the programs they run depend on no roost package; the
 	// supervisor's and the end-to-end tests share the fake backend.
 	"test":               {nil, nil},

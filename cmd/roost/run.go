@@ -19,6 +19,7 @@ import (
 
 	"github.com/roosthq/roost/config"
 	"github.com/roosthq/roost/logs"
+	"github.com/roosthq/roost/logs/access"
 	"github.com/roosthq/roost/service"
 	"github.com/roosthq/roost/service/host"
 	"github.com/roosthq/roost/supervisor"
@@ -43,6 +44,11 @@ type runFlagValues struct {
 	trustedProxies []string // --trusted-proxies values, each a comma-separated list
 	http1          string
 	admin          string
+
+	accessLog         string // a file, or - for stdout
+	accessLogFormat   string
+	accessLogMaxSize  string
+	accessLogMaxFiles int
 }
 
 // newRunFlagSet returns roost run's flag set, which reports flag errors
@@ -64,15 +70,22 @@ func newRunFlagSet(out io.Writer) (*flag.FlagSet, *runFlagValues) {
 		return nil
 	})
 	fs.StringVar(&v.http1, "http1", "roost", "server of HTTP/1.x connections: roost (roost's own, strict) or net/http (Go's, the fallback); HTTP/2 is always Go's")
+	fs.StringVar(&v.accessLog, "access-log", "", "write an access log line per request to this file, or - for stdout (default none)")
+	fs.StringVar(&v.accessLogFormat, "access-log-format", "w3c", "the access log's format: "+strings.Join(access.Formats, ", ")+" (w3c: IIS's W3C extended format)")
+	fs.StringVar(&v.accessLogMaxSize, "access-log-max-size", defaultAccessLogMaxSize, "size at which the access log file is rotated: bytes, or a number with KB, MB or GB")
+	fs.IntVar(&v.accessLogMaxFiles, "access-log-max-files", defaultAccessLogMaxFiles, "access log files kept, the one being written included")
 	return fs, v
 }
 
 // runFlags are roost run's flags, checked.
 type runFlags struct {
-	opts    host.Options // Logger, Watchdog and Output are left for the caller
+	opts    host.Options // Logger, Watchdog, Output and AccessLog are left for the caller
 	log     logs.Options // Output is left for the caller
 	logFile string
 	service bool // run under the service manager
+
+	accessLog     string         // --access-log: a file, - for stdout, "" for none
+	accessOptions access.Options // Software, OnDropped and Logger are left for the caller
 }
 
 // check checks the values and turns them into runFlags. The logger is
@@ -97,6 +110,9 @@ func (v *runFlagValues) check() (runFlags, error) {
 		return runFlags{}, err
 	}
 	f.opts.Admin = admin
+	if f.accessLog, f.accessOptions, err = v.checkAccessLog(); err != nil {
+		return runFlags{}, err
+	}
 	for _, s := range v.trustedProxies {
 		p, err := host.ParseTrustedProxies(s)
 		if err != nil {
@@ -118,6 +134,51 @@ func (v *runFlagValues) check() (runFlags, error) {
 		return runFlags{}, err
 	}
 	return f, nil
+}
+
+// The access log's rotation by default: about 500 000 lines of 200 bytes
+// a file, 1 GiB at most in all.
+const (
+	defaultAccessLogMaxSize  = "100MB"
+	defaultAccessLogMaxFiles = 10
+)
+
+// checkAccessLog checks the --access-log flags (also when --access-log is
+// not given, so that a mistake shows at once).
+func (v *runFlagValues) checkAccessLog() (string, access.Options, error) {
+	format, err := access.ParseFormat(v.accessLogFormat)
+	if err != nil {
+		return "", access.Options{}, fmt.Errorf("--access-log-format: %w", err)
+	}
+	size, err := config.ParseSize(v.accessLogMaxSize, 1<<10, 1<<40)
+	if err != nil {
+		return "", access.Options{}, fmt.Errorf("--access-log-max-size: %w", err)
+	}
+	if v.accessLogMaxFiles < 1 || v.accessLogMaxFiles > 10000 {
+		return "", access.Options{}, fmt.Errorf("--access-log-max-files %d: want 1-10000", v.accessLogMaxFiles)
+	}
+	return v.accessLog, access.Options{Format: format, MaxBytes: size, MaxFiles: v.accessLogMaxFiles}, nil
+}
+
+// accessLogHook returns host.Options.AccessLog for the flags: nil without
+// --access-log; else what opens the file, or writes to stdout for -.
+func accessLogHook(f runFlags, log *zap.Logger, stdout io.Writer) func(dropped func(int64)) (*access.Log, error) {
+	if f.accessLog == "" {
+		return nil
+	}
+	o := f.accessOptions
+	o.Software, o.Logger = "roost "+buildVersion(), log.Named("access")
+	return func(dropped func(int64)) (*access.Log, error) {
+		o.OnDropped = dropped
+		if f.accessLog == "-" {
+			return access.New(stdout, o), nil
+		}
+		l, err := access.Open(f.accessLog, o)
+		if err != nil {
+			return nil, fmt.Errorf("--access-log: %w", err)
+		}
+		return l, nil
+	}
 }
 
 // defaultAdmin is --admin's default: loopback only, on a port the system
@@ -204,6 +265,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	opts.Output = func(cfg *config.Config, dropped func(int64)) func(int, time.Time) io.WriteCloser {
 		return logs.StdoutSink(cfg.Stdout, log, logs.OnDropped(dropped))
 	}
+	opts.AccessLog = accessLogHook(f, log, stdout)
 	return runExit(serve(cfg, opts, f.service), log, stderr)
 }
 

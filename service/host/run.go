@@ -27,6 +27,7 @@ import (
 
 	"github.com/roosthq/roost/config"
 	"github.com/roosthq/roost/forwarder"
+	"github.com/roosthq/roost/logs/access"
 	"github.com/roosthq/roost/supervisor"
 )
 
@@ -85,6 +86,14 @@ type Options struct {
 
 	// Version is roost's version, for /status.
 	Version string
+
+	// AccessLog, when set, opens the access log (see package access),
+	// which Run then tells of every request once answered; dropped is to
+	// count the lines it loses, for the metrics. Run opens it once the
+	// listeners are bound (an error is an *OptionError, and nothing
+	// starts) and closes it after the last request, flushing what is
+	// queued by the stop deadline.
+	AccessLog func(dropped func(n int64)) (*access.Log, error)
 }
 
 // Server timeouts and limits of the front listeners.
@@ -120,6 +129,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 
 	ctl := newController(cfg, opts, httpsPort(opts.Listen, listeners))
+	obs := &requestObserver{metrics: ctl.metrics}
+	if obs.access, err = openAccessLog(opts, ctl.metrics); err != nil {
+		closeAll(listeners)
+		if adminLn != nil {
+			adminLn.Close()
+		}
+		return err
+	}
 	ctl.info.listeners = listenURLs(opts.Listen, listeners)
 	if adminLn != nil {
 		ctl.info.admin = "http://" + adminLn.Addr().String()
@@ -133,13 +150,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	background.Go(func() { w.run(watchCtx) })
 	background.Go(func() { ctl.run(watchCtx, w) })
 
-	var obs forwarder.Observer
-	if adminLn != nil {
-		// Without the admin listener nobody reads the request metrics:
-		// requests are not observed.
-		obs = &requestObserver{metrics: ctl.metrics}
+	var observer forwarder.Observer // nil: nobody would read what it saw
+	if adminLn != nil || obs.access != nil {
+		observer = obs
 	}
-	front := serve(listeners, opts, tlsConfig, ctl.handler, obs)
+	front := serve(listeners, opts, tlsConfig, ctl.handler, observer)
 	admin := serveAdmin(adminLn, ctl)
 	if opts.Ready != nil {
 		opts.Ready(front.addrs)
@@ -152,7 +167,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		reason = "a listener failed"
 		log.Error("listener failed; stopping", zap.Error(err))
 	}
-	stop(ctl, front, stopWatching, reason)
+	stop(ctl, front, obs, stopWatching, reason)
 	background.Wait()
 	admin.close() // /healthz answers until the end
 	log.Info("stopped")
@@ -164,8 +179,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 // progress is abandoned at once; requests are still served for
 // shutdownDelay; then the listeners close and requests in flight may
 // finish until half of shutdownTimeLimit is left, which is kept for
-// stopping the backend gracefully; at the deadline what is left is killed.
-func stop(ctl *controller, front *frontEnd, stopWatching func(), reason string) {
+// stopping the backend gracefully, and for writing out the access log
+// meanwhile; at the deadline what is left is killed.
+func stop(ctl *controller, front *frontEnd, obs *requestObserver, stopWatching func(), reason string) {
 	p := ctl.cfg.Load().Process // web.config may have changed since the start
 	ctl.notify.stop("stopping: "+reason, p.StopTimeLimit())
 	stopBy := time.Now().Add(p.StopTimeLimit())
@@ -179,7 +195,10 @@ func stop(ctl *controller, front *frontEnd, stopWatching func(), reason string) 
 		<-t.C
 	}
 	front.drain(drainBy, ctl.log)
+	var flushed sync.WaitGroup
+	flushed.Go(func() { obs.closeAccessLog(stopBy, ctl.log) })
 	ctl.retireCurrent("roost is stopping")
+	flushed.Wait()
 }
 
 // Engine is what serves HTTP/1.x connections: roost's own server

@@ -41,6 +41,8 @@
 #                   this roost has --access-log, roost-log (a W3C access
 #                   log to a file), on ports BENCH_PORT+4 and +5: what
 #                   metrics and the access log cost per request
+#   BENCH_ROOST_ARGS more roost run flags, split at spaces, such as
+#                   "--access-log /tmp/bench-access.log" (default none)
 #
 # Fairness: every proxy may use every core. roost and the backends are Go
 # programs (GOMAXPROCS = number of CPUs), haproxy runs one thread per CPU by
@@ -68,6 +70,7 @@ BASE_PORT=${BENCH_PORT:-18080}
 NGINX_WORKERS=${BENCH_NGINX_WORKERS:-auto}
 VERBOSE=${BENCH_VERBOSE:-0}
 OBSERVE=${BENCH_OBSERVE:-0}
+read -r -a ROOST_ARGS <<<"${BENCH_ROOST_ARGS:-}"
 
 BACKEND_PORT=$BASE_PORT
 ROOST_PORT=$((BASE_PORT + 1))
@@ -298,7 +301,7 @@ cat >"$tmp/app/web.config" <<EOF
   </system.webServer>
 </configuration>
 EOF
-start "$tmp/roost.log" "$tmp/roost" run --listen "127.0.0.1:$ROOST_PORT" "$tmp/app"
+start "$tmp/roost.log" "$tmp/roost" run --listen "127.0.0.1:$ROOST_PORT" "${ROOST_ARGS[@]}" "$tmp/app"
 roost_pid=$started_pid
 wait_ready roost "http://127.0.0.1:$ROOST_PORT/" "$roost_pid" ||
 	die "roost did not start:"$'\n'"$(tail -n 20 "$tmp/roost.log")"

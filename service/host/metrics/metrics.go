@@ -93,6 +93,7 @@ type Metrics struct {
 	timeToReady   prometheus.Histogram
 	recycles      map[RecycleResult]prometheus.Counter
 	stdoutDropped prometheus.Counter
+	accessDropped prometheus.Counter
 }
 
 // New returns the metrics of one roost run, in a registry of their own
@@ -172,7 +173,11 @@ func (m *Metrics) registerBackend() {
 		Name: "roost_stdout_lines_dropped_total",
 		Help: "Lines of the app's output that could not be written to its stdout log files.",
 	})
-	m.reg.MustRegister(m.starts, exits, m.timeToReady, recycles, m.stdoutDropped)
+	m.accessDropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "roost_access_log_lines_dropped_total",
+		Help: "Access log lines lost: the queue was full (a slow or stuck disk), the write failed, or the stop deadline came first.",
+	})
+	m.reg.MustRegister(m.starts, exits, m.timeToReady, recycles, m.stdoutDropped, m.accessDropped)
 }
 
 // methods are the methods counted under their own name; others count as
@@ -260,6 +265,14 @@ func (m *Metrics) Recycle(result RecycleResult) {
 func (m *Metrics) StdoutLinesDropped(n int64) {
 	if n > 0 {
 		m.stdoutDropped.Add(float64(n))
+	}
+}
+
+// AccessLogLinesDropped records n access log lines lost. It is called on
+// request goroutines, and costs an atomic add.
+func (m *Metrics) AccessLogLinesDropped(n int64) {
+	if n > 0 {
+		m.accessDropped.Add(float64(n))
 	}
 }
 

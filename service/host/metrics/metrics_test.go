@@ -57,6 +57,7 @@ func TestSeriesAndTypes(t *testing.T) {
 		"# TYPE roost_recycles_total counter",
 		`roost_recycles_total{result="recycled"} 0`,
 		"# TYPE roost_stdout_lines_dropped_total counter",
+		"# TYPE roost_access_log_lines_dropped_total counter", "roost_access_log_lines_dropped_total 0",
 		"# TYPE go_goroutines gauge",
 	)
 	if !strings.Contains(text, "process_start_time_seconds") && !strings.Contains(text, "process_cpu_seconds_total") {
@@ -83,6 +84,9 @@ func TestFeeding(t *testing.T) {
 	m.Recycle(Recycled)
 	m.Recycle(RecycleInvalid)
 	m.StdoutLinesDropped(5)
+	m.AccessLogLinesDropped(3)
+	m.AccessLogLinesDropped(4)
+	m.AccessLogLinesDropped(0)
 	wantLines(t, scrape(t, m),
 		`roost_http_requests_total{code="200",method="GET"} 2`,
 		`roost_http_requests_total{code="418",method="OTHER"} 1`,
@@ -101,6 +105,7 @@ func TestFeeding(t *testing.T) {
 		`roost_recycles_total{result="recycled"} 1`,
 		`roost_recycles_total{result="invalid"} 1`,
 		"roost_stdout_lines_dropped_total 5",
+		"roost_access_log_lines_dropped_total 7",
 	)
 }
 
