@@ -2,9 +2,9 @@ package forwarder
 
 import (
 	"encoding/base64"
-	"maps"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
