@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -411,5 +412,30 @@ func TestAdminRequestMetrics(t *testing.T) {
 	}
 	if n := s.value(t, "roost_http_requests_in_flight"); n != 0 {
 		t.Errorf("in flight %v after every response, want 0", n)
+	}
+}
+
+// TestAdminReadyzOnCrash: a backend that crashes and cannot come back
+// (rapid-fail protection pauses its restarts) makes /readyz 503, saying
+// why, while /healthz stays 200.
+func TestAdminReadyzOnCrash(t *testing.T) {
+	crashFile := filepath.Join(t.TempDir(), "crash")
+	r := startRoost(t, fakeApp(t, `rapidFailsPerMinute="1"`, "FAKE_CRASH_IF", crashFile))
+	admin := r.adminURL()
+	waitAdmin(t, admin, "/readyz", http.StatusOK)
+	if err := os.WriteFile(crashFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Post(r.url("/crash"), "text/plain", nil); err == nil {
+		resp.Body.Close()
+	}
+	body := waitAdmin(t, admin, "/readyz", http.StatusServiceUnavailable)
+	if !strings.Contains(body, "paused") {
+		t.Errorf("/readyz says %q; want why: restarts paused", body)
+	}
+	waitMetric(t, admin, "roost_backend_restart_paused", 1)
+	waitMetric(t, admin, "roost_backend_up", 0)
+	if status, _ := adminGet(t, admin, "/healthz"); status != http.StatusOK {
+		t.Errorf("/healthz with the backend down: %d, want 200: roost runs", status)
 	}
 }
