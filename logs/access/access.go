@@ -188,10 +188,12 @@ func (l *Log) Write(e *Entry) {
 	}
 	l.mu.Lock()
 	queued := !l.closed && len(l.in)+len(b) <= l.limit
+	first := len(l.in) == 0
 	if queued {
 		l.in = append(l.in, b...)
 		l.inLines++
 	}
+	full := len(l.in) >= flushBytes
 	l.mu.Unlock()
 	if cap(b) <= maxPooledLine {
 		*bp = b
@@ -201,9 +203,46 @@ func (l *Log) Write(e *Entry) {
 		l.drop(1)
 		return
 	}
-	select {
-	case l.wake <- struct{}{}:
-	default:
+	if first || full {
+		// The writer waits for a batch's first line, then for a full
+		// batch or flushEvery (see linger): other lines need no wake-up.
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// A batch is written when it holds flushBytes, or flushEvery after its
+// first line came, or at Close: one write, and one wake-up of the
+// writer, for many requests, as nginx's access_log buffer= and flush=.
+const (
+	flushBytes = 64 << 10
+	flushEvery = 100 * time.Millisecond
+)
+
+// linger waits, once a batch's first line is queued, until the batch
+// should be written.
+func (l *Log) linger(t *time.Timer) {
+	ready := func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.closed || len(l.in) >= flushBytes
+	}
+	if ready() {
+		return
+	}
+	t.Reset(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return
+		case <-l.wake:
+			if ready() {
+				return
+			}
+		}
 	}
 }
 
@@ -254,6 +293,8 @@ func (l *Log) run() {
 	defer close(l.done)
 	l.report(l.dst.begin(time.Now()))
 	var batch []byte
+	t := time.NewTimer(flushEvery)
+	t.Stop()
 	for {
 		l.mu.Lock()
 		batch, l.in = l.in, batch[:0]
@@ -269,6 +310,7 @@ func (l *Log) run() {
 				break
 			}
 			<-l.wake
+			l.linger(t)
 			continue
 		}
 		lost, err := l.dst.write(batch)
