@@ -266,7 +266,9 @@ func (cc *clientConn) handle() bool {
 		} else {
 			ServeStopping(w, r)
 		}
-		return cc.sendAnswer(w, nil)
+		ex := &cc.ex
+		*ex = exchange{cc: cc, head: &cc.head, keepAlive: keepsAlive(&cc.head)}
+		return cc.sendAnswer(w, ex)
 	}
 	defer lease.Leave()
 	return fwd.serveH1(cc)
@@ -299,7 +301,7 @@ func (cc *clientConn) request() *http.Request {
 // which the answer did not read, could not be skipped.
 func (cc *clientConn) sendAnswer(w *answerWriter, ex *exchange) bool {
 	skipped := ex == nil || ex.skipBody()
-	keep := ex != nil && ex.keepAlive && !w.closes() && skipped
+	keep := ex != nil && ex.keepAlive && !w.closes() && skipped && !cc.srv.draining.Load()
 	cc.linger = cc.linger || !skipped
 	cc.tally.responded(w.status, int64(len(w.body)))
 	cc.tally.substatus = w.substatus

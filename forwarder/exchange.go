@@ -58,8 +58,7 @@ func (ex *exchange) reset(f *Forwarder, cc *clientConn) {
 	if len(ex.host) == 0 {
 		ex.host = []byte(requestHost("", cc.local))
 	}
-	ex.keepAlive = h.Minor == 1 && !hasToken(h.Fields, "connection", "close") ||
-		h.Minor == 0 && hasToken(h.Fields, "connection", "keep-alive")
+	ex.keepAlive = keepsAlive(h)
 	if hasToken(h.Fields, "connection", "upgrade") {
 		for _, fl := range h.Fields {
 			if equalFold(fl.Name, "upgrade") {
@@ -76,6 +75,14 @@ func (ex *exchange) reset(f *Forwarder, cc *clientConn) {
 		ex.client.ip = ip
 		ex.client.trusted = trusted(f.trusted, ip)
 	}
+}
+
+// keepsAlive reports whether the client of h may send another request
+// on its connection: HTTP/1.1 unless it says Connection: close, HTTP/1.0
+// only if it says Connection: keep-alive.
+func keepsAlive(h *http1.Head) bool {
+	return h.Minor == 1 && !hasToken(h.Fields, "connection", "close") ||
+		h.Minor == 0 && hasToken(h.Fields, "connection", "keep-alive")
 }
 
 // Values returns the values of the request's fields named name, as

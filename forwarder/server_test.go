@@ -482,3 +482,36 @@ func TestServerTimeouts(t *testing.T) {
 		t.Errorf("idle connection: closed after %s; want about %s", d, idleTimeout)
 	}
 }
+
+// offlineDispatcher answers every request with the offline page.
+type offlineDispatcher struct{}
+
+func (offlineDispatcher) Dispatch() (*Forwarder, Lease, []byte) { return nil, nil, []byte("be right back") }
+
+// TestOfflinePageKeepsConnection: the offline page is an answer like any
+// other: the client's connection carries its next request.
+func TestOfflinePageKeepsConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(offlineDispatcher{}, ServerOptions{ReadHeaderTimeout: waitLimit, IdleTimeout: waitLimit, MaxHeaderBytes: 64 << 10})
+	go srv.Serve(ln, nil)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(waitLimit))
+	io.WriteString(conn, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	res := readAll(t, conn, "GET")
+	if len(res) != 3 {
+		t.Fatalf("%d answers on one connection, want 3", len(res))
+	}
+	for i, r := range res {
+		if r.StatusCode != http.StatusServiceUnavailable || bodyOf(r) != "be right back" || r.Close != (i == 2) {
+			t.Errorf("answer %d: %d, close %v; want the offline page, the connection kept until the last", i, r.StatusCode, r.Close)
+		}
+	}
+}
