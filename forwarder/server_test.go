@@ -486,7 +486,9 @@ func TestServerTimeouts(t *testing.T) {
 // offlineDispatcher answers every request with the offline page.
 type offlineDispatcher struct{}
 
-func (offlineDispatcher) Dispatch() (*Forwarder, Lease, []byte) { return nil, nil, []byte("be right back") }
+func (offlineDispatcher) Dispatch() (*Forwarder, Lease, []byte) {
+	return nil, nil, []byte("be right back")
+}
 
 // TestOfflinePageKeepsConnection: the offline page is an answer like any
 // other: the client's connection carries its next request.
