@@ -73,7 +73,8 @@ build() {
 	step "build roost.exe and the test binaries"
 	mkdir -p "$work/bin" "$work/logs"
 	GOOS=windows GOARCH=amd64 go build -o "$work/bin/roost.exe" ./cmd/roost
-	for pkg in $(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do
+	# The packages with tests on Windows (supervisor/pid1's are Linux's).
+	for pkg in $(GOOS=windows go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do
 		local name=${pkg#github.com/roosthq/roost/}
 		GOOS=windows GOARCH=amd64 go test -c -overlay "$work/overlay.json" \
 			-o "$work/bin/${name//\//_}.test.exe" "./$name"
