@@ -21,7 +21,7 @@ func readParts(t *testing.T, dir string) map[string]string {
 	}
 	files := make(map[string]string)
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		b, err := readShared(filepath.Join(dir, e.Name()))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // rotated away since the listing: the writer runs on
 		}
