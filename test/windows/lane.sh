@@ -100,9 +100,9 @@ runpkg() {
 	fi
 }
 
-# unitpkgs lists the packages with tests but the end-to-end one.
+# unitpkgs lists the packages with tests on Windows but the end-to-end one.
 unitpkgs() {
-	go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... |
+	GOOS=windows go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... |
 		sed 's|^github.com/roosthq/roost/||' | grep -vx test
 }
 
