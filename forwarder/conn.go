@@ -267,7 +267,8 @@ func (cc *clientConn) handle() bool {
 			ServeStopping(w, r)
 		}
 		ex := &cc.ex
-		*ex = exchange{cc: cc, head: &cc.head, keepAlive: keepsAlive(&cc.head)}
+		*ex = exchange{cc: cc, head: &cc.head, conn: connectionOf(cc.head.Fields)}
+		ex.keepAlive = keepsAlive(cc.head.Minor, &ex.conn)
 		return cc.sendAnswer(w, ex)
 	}
 	defer lease.Leave()

@@ -29,10 +29,11 @@ type exchange struct {
 	path       []byte // the target in origin form (or "*")
 	host       []byte // the Host the backend gets
 	client     client
-	keepAlive  bool   // the client may send another request after this one
-	upgrade    []byte // the protocol asked for with Connection: upgrade; nil for none
-	h2c        bool   // the client asked to upgrade to h2c, which is refused
-	teTrailers bool   // the client accepts trailers (TE: trailers)
+	conn       connection // what the request's Connection fields say
+	keepAlive  bool       // the client may send another request after this one
+	upgrade    []byte     // the protocol asked for with Connection: upgrade; nil for none
+	h2c        bool       // the client asked to upgrade to h2c, which is refused
+	teTrailers bool       // the client accepts trailers (TE: trailers)
 	req        *http.Request
 
 	dest    *url.URL // the backend, from Acquire
@@ -58,8 +59,9 @@ func (ex *exchange) reset(f *Forwarder, cc *clientConn) {
 	if len(ex.host) == 0 {
 		ex.host = []byte(requestHost("", cc.local))
 	}
-	ex.keepAlive = keepsAlive(h)
-	if hasToken(h.Fields, "connection", "upgrade") {
+	ex.conn = connectionOf(h.Fields)
+	ex.keepAlive = keepsAlive(h.Minor, &ex.conn)
+	if ex.conn.has("upgrade") {
 		for _, fl := range h.Fields {
 			if equalFold(fl.Name, "upgrade") {
 				ex.upgrade = fl.Value
@@ -75,14 +77,6 @@ func (ex *exchange) reset(f *Forwarder, cc *clientConn) {
 		ex.client.ip = ip
 		ex.client.trusted = trusted(f.trusted, ip)
 	}
-}
-
-// keepsAlive reports whether the client of h may send another request
-// on its connection: HTTP/1.1 unless it says Connection: close, HTTP/1.0
-// only if it says Connection: keep-alive.
-func keepsAlive(h *http1.Head) bool {
-	return h.Minor == 1 && !hasToken(h.Fields, "connection", "close") ||
-		h.Minor == 0 && hasToken(h.Fields, "connection", "keep-alive")
 }
 
 // Values returns the values of the request's fields named name, as

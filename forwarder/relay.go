@@ -39,15 +39,15 @@ func (ex *exchange) relay(res *http1.ResponseHead) bool {
 	h := ex.head
 	unframed := res.Framing == http1.Chunked || res.Framing == http1.UntilClose
 	chunked := h.Minor == 1 && unframed
-	closing := !ex.keepAlive || ex.cc.srv.draining.Load() || h.Minor == 0 && unframed ||
-		ex.pump != nil && !ex.pump.bodyRead.Load() ||
-		ex.f.cfg.ForwardResponseConnectionHeader && hasToken(res.Fields, "connection", "close")
 	// What the head says is read before the body: the body's reads
 	// overwrite the buffer the head's fields point into.
-	kept := res.Framing != http1.UntilClose &&
-		(res.Minor == 1 && !hasToken(res.Fields, "connection", "close") || res.Minor == 0 && hasToken(res.Fields, "connection", "keep-alive"))
+	rc := connectionOf(res.Fields)
+	closing := !ex.keepAlive || ex.cc.srv.draining.Load() || h.Minor == 0 && unframed ||
+		ex.pump != nil && !ex.pump.bodyRead.Load() ||
+		ex.f.cfg.ForwardResponseConnectionHeader && rc.has("close")
+	kept := res.Framing != http1.UntilClose && keepsAlive(res.Minor, &rc)
 	cc := ex.cc
-	cc.out = ex.appendResponseHead(cc.takeOut(), res, chunked, closing)
+	cc.out = ex.appendResponseHead(cc.takeOut(), res, &rc, chunked, closing)
 	cc.tally.responded(res.Status, 0)
 	err := ex.copyBody(res, chunked)
 	reusable := err == nil && kept
@@ -203,7 +203,8 @@ func (ex *exchange) tunnel(res *http1.ResponseHead) bool {
 	cc, up := ex.cc, ex.up
 	defer up.Close()
 	ex.clock.reset(up, 0) // no requestTimeout: a WebSocket may idle
-	cc.out = ex.appendResponseHead(cc.takeOut(), res, false, false)
+	rc := connectionOf(res.Fields)
+	cc.out = ex.appendResponseHead(cc.takeOut(), res, &rc, false, false)
 	cc.tally.responded(res.Status, 0)
 	if err := cc.writeOut(); err != nil {
 		ex.f.clientGone(ex.request(), err)

@@ -97,15 +97,76 @@ func hasToken(fields []http1.Field, name, token string) bool {
 	return false
 }
 
-// connectionListed reports whether a Connection field of fields names
-// name: such a field is hop-by-hop too.
-func connectionListed(fields []http1.Field, name []byte) bool {
+// connection is what a head's Connection fields say, gathered in one
+// pass over its fields: the connection's options (close, keep-alive,
+// upgrade) and the names of the fields they make hop-by-hop. Every field
+// of a head is checked against it, which a pass over the fields per field
+// would make quadratic.
+type connection struct {
+	tokens [8][]byte // the tokens, in the head's buffer
+	n      int
+	over   bool          // more tokens than fit: look in fields
+	fields []http1.Field // the head's fields
+}
+
+// connectionOf gathers the Connection fields of fields.
+func connectionOf(fields []http1.Field) connection {
+	c := connection{fields: fields}
 	for _, fl := range fields {
-		if equalFold(fl.Name, "connection") && eachToken(fl.Value, func(t []byte) bool { return equalFoldBytes(t, name) }) {
+		if !equalFold(fl.Name, "connection") {
+			continue
+		}
+		eachToken(fl.Value, func(t []byte) bool {
+			if c.n == len(c.tokens) {
+				c.over = true
+				return true
+			}
+			c.tokens[c.n] = t
+			c.n++
+			return false
+		})
+	}
+	return c
+}
+
+// lists reports whether the Connection fields name the field name (in
+// any case): such a field is hop-by-hop too.
+func (c *connection) lists(name []byte) bool {
+	if c.over {
+		for _, fl := range c.fields {
+			if equalFold(fl.Name, "connection") && eachToken(fl.Value, func(t []byte) bool { return equalFoldBytes(t, name) }) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, t := range c.tokens[:c.n] {
+		if equalFoldBytes(t, name) {
 			return true
 		}
 	}
 	return false
+}
+
+// has reports whether the Connection fields hold the option opt
+// (lowercase: "close", "keep-alive", "upgrade").
+func (c *connection) has(opt string) bool {
+	if c.over {
+		return hasToken(c.fields, "connection", opt)
+	}
+	for _, t := range c.tokens[:c.n] {
+		if equalFold(t, opt) {
+			return true
+		}
+	}
+	return false
+}
+
+// keepsAlive reports whether a message of HTTP/1.minor with connection c
+// lets its connection carry another: HTTP/1.1 unless it says close,
+// HTTP/1.0 only if it says keep-alive. Requests and responses alike.
+func keepsAlive(minor int, c *connection) bool {
+	return minor == 1 && !c.has("close") || minor == 0 && c.has("keep-alive")
 }
 
 func equalFoldBytes(a, b []byte) bool {
@@ -194,7 +255,7 @@ func (ex *exchange) dropRequestField(name []byte) bool {
 	return equalFold(name, "host") || equalFold(name, "content-length") ||
 		lowerIn(hopFields, name) || owned(name) || twin(name) ||
 		ex.h2c && equalFold(name, "http2-settings") ||
-		connectionListed(ex.head.Fields, name)
+		ex.conn.lists(name)
 }
 
 // appendOwnedFields appends X-Forwarded-For, X-Forwarded-Proto,
@@ -257,14 +318,14 @@ func (ex *exchange) appendTrailerNames(b []byte) []byte {
 // backend's status and reason, its fields in order without the hop-by-hop
 // ones (an upgrade's Connection and Upgrade kept), Date when it sent
 // none, and the framing and Connection fields of this connection.
-func (ex *exchange) appendResponseHead(b []byte, res *http1.ResponseHead, chunked, closing bool) []byte {
+func (ex *exchange) appendResponseHead(b []byte, res *http1.ResponseHead, rc *connection, chunked, closing bool) []byte {
 	b = appendStatusLine(b, res.Status, res.Reason)
 	upgrade := res.Status == http.StatusSwitchingProtocols
 	date := false
 	for _, fl := range res.Fields {
 		switch {
 		case upgrade && (equalFold(fl.Name, "connection") || equalFold(fl.Name, "upgrade")):
-		case lowerIn(hopFields, fl.Name) || connectionListed(res.Fields, fl.Name) || equalFold(fl.Name, "x-roost-backend-connection"):
+		case lowerIn(hopFields, fl.Name) || rc.lists(fl.Name) || equalFold(fl.Name, "x-roost-backend-connection"):
 			if !(chunked && equalFold(fl.Name, "trailer")) {
 				continue
 			}
@@ -301,8 +362,9 @@ func (ex *exchange) appendResponseHead(b []byte, res *http1.ResponseHead, chunke
 // but the hop-by-hop ones.
 func appendInterim(b []byte, res *http1.ResponseHead) []byte {
 	b = appendStatusLine(b, res.Status, res.Reason)
+	rc := connectionOf(res.Fields)
 	for _, fl := range res.Fields {
-		if !lowerIn(hopFields, fl.Name) && !connectionListed(res.Fields, fl.Name) {
+		if !lowerIn(hopFields, fl.Name) && !rc.lists(fl.Name) {
 			b = appendFieldBytes(b, fl.Name, fl.Value)
 		}
 	}
