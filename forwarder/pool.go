@@ -35,8 +35,8 @@ type upConn struct {
 	// the client is sent first (see clientConn.flushOut).
 	beforeRead func()
 
-	// For peerClosed, on Linux: the raw connection, its peek func and
-	// what it found, made once per connection.
+	// For peerClosed: the raw connection, made once; on Linux, its peek
+	// func, made once, and what it found.
 	rdl, wdl lazyDeadline // the read and write deadlines
 
 	raw      syscall.RawConn
@@ -190,16 +190,26 @@ func (p *pool) sweepIdle() {
 	}
 }
 
-// rawConn is c's file descriptor access, for peerClosed; ok is false
-// when c has none (it is then never found closed), err when it cannot be
-// had (it is then taken for closed).
-func rawConn(c net.Conn) (raw syscall.RawConn, ok bool, err error) {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return nil, false, nil
+// peerClosed reports whether the backend has closed c, or sent on it
+// unasked, while it sat idle in the pool, with a look that never waits
+// (peekClosed, one for each system). Backends close idle keep-alive
+// connections after a few seconds (Node's default is 5), and a request
+// written to such a connection would fail after it was sent, when it may
+// no longer be sent again. A connection without a descriptor is never
+// found closed; one whose descriptor cannot be had is taken for closed.
+func peerClosed(c *upConn) bool {
+	if c.raw == nil {
+		sc, ok := c.Conn.(syscall.Conn)
+		if !ok {
+			return false
+		}
+		raw, err := sc.SyscallConn()
+		if err != nil {
+			return true
+		}
+		c.raw = raw
 	}
-	raw, err = sc.SyscallConn()
-	return raw, true, err
+	return c.peekClosed()
 }
 
 // forget closes the idle connections to addr: its backend went away.

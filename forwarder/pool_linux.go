@@ -1,28 +1,17 @@
 package forwarder
 
 import (
-	"net"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// peerClosed reports whether the backend has closed c, or sent on it
-// unasked, while it sat idle in the pool: a peek that never waits.
-// Backends close idle keep-alive connections after a few seconds (Node's
-// default is 5), and a request written to such a connection would fail
-// after it was sent, when it may no longer be sent again. It makes one
-// recvfrom call and allocates nothing.
-func peerClosed(c *upConn) bool {
-	if c.raw == nil {
-		raw, ok, err := rawConn(c.Conn)
-		switch {
-		case !ok:
-			return false
-		case err != nil:
-			return true
-		}
-		c.raw, c.peekFn = raw, c.peek
+// peekClosed is peerClosed's look at c.raw: one recvfrom that peeks and
+// never waits, through a func made once per connection, so that it
+// allocates nothing.
+func (c *upConn) peekClosed() bool {
+	if c.peekFn == nil {
+		c.peekFn = c.peek
 	}
 	if err := c.raw.Read(c.peekFn); err != nil {
 		return true
@@ -44,5 +33,3 @@ func (c *upConn) peek(fd uintptr) bool {
 	}
 	return true
 }
-
-var _ net.Conn = (*upConn)(nil)

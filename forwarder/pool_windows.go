@@ -16,23 +16,12 @@ type fdSet struct {
 
 type timeval struct{ sec, usec int32 }
 
-// peerClosed reports whether the backend has closed c, or sent on it
-// unasked, while it sat idle in the pool: select with a zero timeout says
-// whether the socket is readable, which an idle connection never is
-// unless it has been closed, reset or sent on. Backends close idle
-// keep-alive connections after a few seconds (Node's default is 5), and a
-// request written to such a connection would fail after it was sent, when
-// it may no longer be sent again.
-func peerClosed(c *upConn) bool {
-	raw, ok, err := rawConn(c.Conn)
-	switch {
-	case !ok:
-		return false
-	case err != nil:
-		return true
-	}
+// peekClosed is peerClosed's look at c.raw: select with a zero timeout
+// says whether the socket is readable, which an idle connection never is
+// unless it has been closed, reset or sent on.
+func (c *upConn) peekClosed() bool {
 	closed := false
-	err = raw.Control(func(fd uintptr) {
+	err := c.raw.Control(func(fd uintptr) {
 		set := fdSet{count: 1, fds: [1]windows.Handle{windows.Handle(fd)}}
 		var zero timeval
 		r, _, _ := procSelect.Call(0, uintptr(unsafe.Pointer(&set)), 0, 0, uintptr(unsafe.Pointer(&zero)))
